@@ -1,0 +1,5 @@
+//! Placeholder until the builder lands.
+
+/// Placeholder.
+#[derive(Debug)]
+pub struct VoiceResponse;

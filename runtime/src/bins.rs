@@ -1,0 +1,494 @@
+//! TwiML Bins: logic-less templates over the webhook's parameters, compiled once at start.
+//!
+//! handlebars does the rendering; this module bends it to the Mustache semantics TwiML Bin
+//! authors expect:
+//! - `{{Param}}` interpolates, XML-escaped (`& < > " '` only, so SIP URIs keep their `=`);
+//! - `{{#Param}}...{{/Param}}` renders when `Param` is present and non-empty, once per value
+//!   when the parameter repeats (`{{#Dest}}<Number>{{.}}</Number>{{/Dest}}` for `Dest[]=..`);
+//! - `{{^Param}}...{{/Param}}` renders when it is absent or empty; `{{! ... }}` is a comment;
+//! - `{{#e164}}...{{/e164}}` turns its rendered content into an E.164 number when it is one;
+//! - `{{#urlencode}}...{{/urlencode}}` percent-encodes its content, for SIP URI header values.
+
+use std::{collections::BTreeSet, fs, path::Path};
+
+use handlebars::{
+    BlockContext, Context, Handlebars, Helper, HelperDef, HelperResult, JsonValue, Output,
+    RenderContext, RenderErrorReason, Renderable, StringOutput, TemplateError,
+};
+use serde_json::Map;
+
+use crate::{
+    e164::{self, Region},
+    error::{Error, Result},
+    webhook::Webhook,
+};
+
+/// The file extension of TwiML Bin templates.
+const TEMPLATE_EXTENSION: &str = "xml";
+
+/// A set of compiled TwiML Bin templates, rendered by name.
+#[derive(Debug)]
+pub struct Bins {
+    registry: Handlebars<'static>,
+    names: BTreeSet<String>,
+}
+
+impl Bins {
+    /// Compiles every `NAME.xml` in `dir`; a template that does not parse fails with its file and line.
+    pub fn load_dir(dir: &Path, region: Region) -> Result<Self> {
+        let entries = fs::read_dir(dir).map_err(|e| {
+            Error::Config(format!("cannot read the templates directory {dir:?}: {e}"))
+        })?;
+        let mut sources = Vec::new();
+        for entry in entries {
+            let path = entry
+                .map_err(|e| Error::Config(format!("cannot list {dir:?}: {e}")))?
+                .path();
+            let (Some(name), Some(TEMPLATE_EXTENSION)) = (
+                path.file_stem().and_then(|s| s.to_str()),
+                path.extension().and_then(|s| s.to_str()),
+            ) else {
+                continue;
+            };
+            let source = fs::read_to_string(&path)
+                .map_err(|e| Error::Config(format!("cannot read template {path:?}: {e}")))?;
+            sources.push((name.to_owned(), source, path.display().to_string()));
+        }
+        let mut bins = Self::new(region);
+        for (name, source, origin) in sources {
+            bins.add(&name, &source, &origin)?;
+        }
+        Ok(bins)
+    }
+
+    /// An empty set whose `e164` helper reads national numbers in `region`.
+    pub fn new(region: Region) -> Self {
+        let mut registry = Handlebars::new();
+        registry.register_escape_fn(escape_xml);
+        // Mustache looks names up through enclosing sections: `{{To}}` inside `{{#Dest}}`.
+        registry.set_recursive_lookup(true);
+        registry.register_helper("blockHelperMissing", Box::new(Section));
+        registry.register_helper("e164", Box::new(E164 { region }));
+        registry.register_helper("urlencode", Box::new(UrlEncode));
+        Self {
+            registry,
+            names: BTreeSet::new(),
+        }
+    }
+
+    /// Compiles `source` as bin `name`; `origin` (a file path) names it in errors.
+    pub fn add(&mut self, name: &str, source: &str, origin: &str) -> Result<()> {
+        check_name(name).map_err(|e| Error::Config(format!("template {origin}: {e}")))?;
+        self.registry
+            .register_template_string(name, mustache_to_handlebars(source))
+            .map_err(|e| Error::Config(describe_template_error(origin, &e)))?;
+        self.names.insert(name.to_owned());
+        Ok(())
+    }
+
+    /// The names of the compiled bins, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+
+    /// Whether a bin called `name` exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.names.contains(name)
+    }
+
+    /// Renders bin `name` for `webhook`, returning the template's output as written.
+    pub fn render(&self, name: &str, webhook: &Webhook) -> Result<String> {
+        if !self.contains(name) {
+            return Err(Error::NotFound(format!("no TwiML Bin named {name:?}")));
+        }
+        let context = Context::wraps(template_data(webhook))
+            .map_err(|e| Error::Internal(format!("cannot build template data: {e}")))?;
+        self.registry
+            .render_with_context(name, &context)
+            .map_err(|e| Error::Render(format!("TwiML Bin {name:?} failed to render: {e}")))
+    }
+}
+
+/// Bin names become URL path segments: keep them to a safe, unambiguous set.
+pub(crate) fn check_name(name: &str) -> std::result::Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "name {name:?} must be 1 to 64 letters, digits, '-' or '_'"
+        ))
+    }
+}
+
+/// Template data: one key per parameter; repeated parameters and `Name[]` become a list under
+/// `Name`, so a section iterates them.
+fn template_data(webhook: &Webhook) -> JsonValue {
+    let mut data = Map::new();
+    for (name, value) in webhook.params() {
+        let (key, listed) = match name.strip_suffix("[]") {
+            Some(stripped) => (stripped, true),
+            None => (name.as_str(), false),
+        };
+        let value = JsonValue::String(value.clone());
+        match data.get_mut(key) {
+            Some(JsonValue::Array(values)) => values.push(value),
+            Some(first) => *first = JsonValue::Array(vec![first.take(), value]),
+            None if listed => {
+                data.insert(key.to_owned(), JsonValue::Array(vec![value]));
+            }
+            None => {
+                data.insert(key.to_owned(), value);
+            }
+        }
+    }
+    JsonValue::Object(data)
+}
+
+fn escape_xml(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Rewrites the two Mustache spellings handlebars lacks: `{{^Name}}` becomes
+/// `{{#Name}}{{else}}`, and `{{.}}` (the current value) becomes `{{this}}`.
+///
+/// handlebars reads `{{^Name}}` only as an `else` inside another block. Rewriting the opening
+/// tag alone keeps the author's `{{/Name}}` valid and never changes line numbers, so parse
+/// errors still point at the author's line.
+fn mustache_to_handlebars(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + 16);
+    let mut rest = source;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let tag = &rest[start + 2..];
+        if let Some(after) = tag.strip_prefix(".}}") {
+            out.push_str("{{this}}");
+            rest = after;
+            continue;
+        }
+        if let Some(inverted) = tag.strip_prefix('^') {
+            let name_len = inverted
+                .find(|c: char| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '$' | ':' | '.')))
+                .unwrap_or(inverted.len());
+            let (name, after) = inverted.split_at(name_len);
+            if let (false, Some(after)) = (name.is_empty(), after.strip_prefix("}}")) {
+                out.push_str("{{#");
+                out.push_str(name);
+                out.push_str("}}{{else}}");
+                rest = after;
+                continue;
+            }
+        }
+        out.push_str("{{");
+        rest = tag;
+    }
+    out.push_str(rest);
+    out
+}
+
+fn describe_template_error(origin: &str, err: &TemplateError) -> String {
+    match err.pos() {
+        Some((line, column)) => format!(
+            "template {origin} does not parse at line {line}, column {column}: {}",
+            err.reason()
+        ),
+        None => format!("template {origin} does not parse: {}", err.reason()),
+    }
+}
+
+/// Mustache sections: `{{#Param}}` for any name that is not a helper.
+struct Section;
+
+impl HelperDef for Section {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let value = rc.evaluate(ctx, h.name())?;
+        // Blocks point into the data by path, not by copy, so names the section's value lacks
+        // (`{{To}}` inside `{{#Dest}}`) are still found in the enclosing data, as in Mustache.
+        let path = value.context_path().cloned().unwrap_or_default();
+        let items: Vec<Vec<String>> = match value.as_json() {
+            JsonValue::Array(items) => (0..items.len())
+                .map(|i| [path.as_slice(), &[i.to_string()]].concat())
+                .collect(),
+            JsonValue::Null | JsonValue::Bool(false) => Vec::new(),
+            JsonValue::String(s) if s.is_empty() => Vec::new(),
+            _ => vec![path],
+        };
+        if items.is_empty() {
+            return match h.inverse() {
+                Some(inverse) => inverse.render(r, ctx, rc, out),
+                None => Ok(()),
+            };
+        }
+        let Some(template) = h.template() else {
+            return Ok(());
+        };
+        for item in items {
+            let mut block = BlockContext::new();
+            *block.base_path_mut() = item;
+            rc.push_block(block);
+            let rendered = template.render(r, ctx, rc, out);
+            rc.pop_block();
+            rendered?;
+        }
+        Ok(())
+    }
+}
+
+/// `{{#e164}}...{{/e164}}`: the content, rendered (and so already escaped), as E.164 when it is
+/// a phone number, else unchanged.
+struct E164 {
+    region: Region,
+}
+
+impl HelperDef for E164 {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let Some(template) = h.template() else {
+            return Err(RenderErrorReason::Other(
+                "e164 is a block helper: write {{#e164}}{{To}}{{/e164}}".into(),
+            )
+            .into());
+        };
+        let mut content = StringOutput::new();
+        template.render(r, ctx, rc, &mut content)?;
+        let content = content.into_string()?;
+        match e164::normalize(&content, self.region) {
+            Some(number) => out.write(&number)?,
+            None => out.write(&content)?,
+        }
+        Ok(())
+    }
+}
+
+/// `{{#urlencode}}...{{/urlencode}}`: the content percent-encoded (RFC 3986 unreserved kept).
+///
+/// The content renders unescaped, since XML-escaping first would encode `&amp;` instead of `&`;
+/// the result holds only `A-Z a-z 0-9 - . _ ~ %`, so it is XML-safe as it stands.
+struct UrlEncode;
+
+impl HelperDef for UrlEncode {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let Some(template) = h.template() else {
+            return Err(RenderErrorReason::Other(
+                "urlencode is a block helper: write {{#urlencode}}{{SipHeader_X-Id}}{{/urlencode}}"
+                    .into(),
+            )
+            .into());
+        };
+        let mut content = StringOutput::new();
+        let escaping_was_disabled = rc.is_disable_escape();
+        rc.set_disable_escape(true);
+        let rendered = template.render(r, ctx, rc, &mut content);
+        rc.set_disable_escape(escaping_was_disabled);
+        rendered?;
+        let mut encoded = String::new();
+        for byte in content.into_string()?.bytes() {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+                encoded.push(byte as char);
+            } else {
+                encoded.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        out.write(&encoded)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn webhook(params: &[(&str, &str)]) -> Webhook {
+        Webhook::new(
+            "POST",
+            "/bins/t",
+            params
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    fn render(template: &str, params: &[(&str, &str)]) -> String {
+        let mut bins = Bins::new(Region::default());
+        bins.add("t", template, "t.xml")
+            .unwrap_or_else(|e| panic!("{template:?}: {e}"));
+        bins.render("t", &webhook(params)).unwrap()
+    }
+
+    /// A template, the webhook parameters, and the expected output.
+    type Case = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        &'static str,
+    );
+
+    #[test]
+    fn template_cases() {
+        const SIP_TO: (&str, &str) = ("To", "sip:+15125551212@x.sip.us1.twilio.com;transport=tls");
+        let cases: &[Case] = &[
+            (
+                "{{From}}",
+                &[("From", "a&b<c>\"d'e")],
+                "a&amp;b&lt;c&gt;&quot;d&apos;e",
+            ),
+            (
+                "{{To}}",
+                &[SIP_TO],
+                "sip:+15125551212@x.sip.us1.twilio.com;transport=tls",
+            ),
+            ("{{#e164}}{{To}}{{/e164}}", &[SIP_TO], "+15125551212"),
+            (
+                "{{#e164}}{{To}}{{/e164}}",
+                &[("To", "sip:alice@x.com")],
+                "sip:alice@x.com",
+            ),
+            ("{{#e164}}{{To}}{{/e164}}", &[("To", "<b>")], "&lt;b&gt;"),
+            (
+                "{{#e164}}{{To}}{{/e164}}",
+                &[("To", "5125551212")],
+                "+15125551212",
+            ),
+            (
+                "{{SipHeader_X-Customer}}",
+                &[("SipHeader_X-Customer", "42")],
+                "42",
+            ),
+            (
+                "{{#SipHeader_X-Vip}}vip{{/SipHeader_X-Vip}}",
+                &[("SipHeader_X-Vip", "1")],
+                "vip",
+            ),
+            (
+                "{{#SipHeader_X-Vip}}vip{{/SipHeader_X-Vip}}",
+                &[("SipHeader_X-Vip", "")],
+                "",
+            ),
+            ("{{#SipHeader_X-Vip}}vip{{/SipHeader_X-Vip}}", &[], ""),
+            ("{{^SipHeader_X-Vip}}std{{/SipHeader_X-Vip}}", &[], "std"),
+            (
+                "{{^SipHeader_X-Vip}}std{{/SipHeader_X-Vip}}",
+                &[("SipHeader_X-Vip", "1")],
+                "",
+            ),
+            ("{{#X}}{{.}}{{/X}}", &[("X", "v")], "v"),
+            (
+                "{{#Dest}}<Number>{{.}}</Number>{{/Dest}}",
+                &[("Dest[]", "+1"), ("Dest[]", "+2")],
+                "<Number>+1</Number><Number>+2</Number>",
+            ),
+            (
+                "{{#Dest}}[{{.}}|{{To}}]{{/Dest}}",
+                &[("Dest", "a"), ("Dest", "b"), ("To", "t")],
+                "[a|t][b|t]",
+            ),
+            ("{{#Dest}}x{{/Dest}}", &[("Dest[]", "")], "x"),
+            ("a{{! comment }}b{{!-- {{To}} --}}c", &[], "abc"),
+            ("{{Missing}}", &[], ""),
+            (
+                "{{#urlencode}}{{U}}{{/urlencode}}",
+                &[("U", "12;encoding=hex&<x> é")],
+                "12%3Bencoding%3Dhex%26%3Cx%3E%20%C3%A9",
+            ),
+            ("{{#if To}}{{else}}none{{/if}}", &[], "none"),
+        ];
+        for (template, params, want) in cases {
+            assert_eq!(render(template, params), *want, "template {template:?}");
+        }
+    }
+
+    #[test]
+    fn seed_004_template_renders_verbatim() {
+        let template = r#"<Response><Dial callerId="{{#e164}}{{From}}{{/e164}}">{{#e164}}{{To}}{{/e164}}</Dial></Response>"#;
+        let out = render(
+            template,
+            &[
+                ("From", "sip:+14155550100@acme.sip.twilio.com"),
+                ("To", "sip:+15125551212@acme.sip.us1.twilio.com"),
+            ],
+        );
+        assert_eq!(
+            out,
+            r#"<Response><Dial callerId="+14155550100">+15125551212</Dial></Response>"#
+        );
+    }
+
+    #[test]
+    fn hostile_values_cannot_change_structure() {
+        let out = render(
+            r#"<Dial callerId="{{#e164}}{{From}}{{/e164}}">{{SipHeader_X-Evil}}</Dial>"#,
+            &[
+                ("From", r#""/><Hangup/><Say x=""#),
+                (
+                    "SipHeader_X-Evil",
+                    "</Dial><Redirect>http://evil</Redirect>",
+                ),
+            ],
+        );
+        assert_eq!(
+            out,
+            r#"<Dial callerId="&quot;/&gt;&lt;Hangup/&gt;&lt;Say x=&quot;">&lt;/Dial&gt;&lt;Redirect&gt;http://evil&lt;/Redirect&gt;</Dial>"#
+        );
+    }
+
+    #[test]
+    fn parse_errors_name_file_and_line() {
+        let mut bins = Bins::new(Region::default());
+        let err = bins
+            .add(
+                "bad",
+                "<Response>\n{{#Dest}}\n</Response>",
+                "templates/bad.xml",
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("templates/bad.xml"), "{err}");
+        assert!(err.contains("line "), "{err}");
+        let err = bins.add("bad name", "", "x.xml").unwrap_err().to_string();
+        assert!(err.contains("must be 1 to 64 letters"), "{err}");
+    }
+
+    #[test]
+    fn unknown_bin_is_not_found() {
+        let bins = Bins::new(Region::default());
+        assert!(matches!(
+            bins.render("nope", &webhook(&[])),
+            Err(Error::NotFound(_))
+        ));
+    }
+}

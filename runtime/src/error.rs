@@ -1,0 +1,110 @@
+//! The runtime's public error type and its HTTP form.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Response, StatusCode, header};
+use serde::Serialize;
+
+/// Result with the runtime's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while serving a webhook or starting the runtime.
+///
+/// Each webhook variant maps to one HTTP status and a stable `code` in the JSON error body, so the
+/// SIP engine's logs and a developer's terminal show the same reason.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request cannot be read (bad percent-encoding, invalid UTF-8, ...).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing is served at this path.
+    #[error("{0}")]
+    NotFound(String),
+    /// The path exists but not for this method.
+    #[error("method {method} is not allowed here: use {allow}")]
+    MethodNotAllowed {
+        /// The method the request used.
+        method: String,
+        /// The methods the path accepts, comma-separated (the `Allow` header).
+        allow: &'static str,
+    },
+    /// The body is larger than the configured limit.
+    #[error("the request body is over the {limit}-byte limit: send fewer or shorter parameters")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not form-encoded.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A template failed while rendering.
+    #[error("{0}")]
+    Render(String),
+    /// The answer is not TwiML the SIP engine would accept.
+    #[error("{0}")]
+    InvalidTwiml(String),
+    /// The runtime could not start: bad configuration, a template that does not parse, ...
+    #[error("{0}")]
+    Config(String),
+    /// An unexpected failure inside the runtime.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: String,
+    status: u16,
+}
+
+impl Error {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Render(_) | Self::InvalidTwiml(_) | Self::Config(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The stable machine-readable code of the JSON error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Render(_) => "template_failed",
+            Self::InvalidTwiml(_) => "invalid_twiml",
+            Self::Config(_) => "config",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The error as a JSON HTTP response: `{"code", "message", "status"}`.
+    pub fn into_response(self) -> Response<Full<Bytes>> {
+        let status = self.status();
+        let body = serde_json::to_vec(&Body {
+            code: self.code(),
+            message: self.to_string(),
+            status: status.as_u16(),
+        })
+        .expect("error bodies always serialize");
+        let mut response = Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Self::MethodNotAllowed { allow, .. } = self {
+            response = response.header(header::ALLOW, allow);
+        }
+        response
+            .body(Full::new(Bytes::from(body)))
+            .expect("static headers are valid")
+    }
+}

@@ -1,0 +1,27 @@
+//! twiml-edge: a WebAssembly edge-function runtime for TwiML voice webhooks.
+//!
+//! See the README for the architecture and an embedding example.
+
+mod app;
+mod bins;
+mod cli;
+pub mod e164;
+mod error;
+mod server;
+pub mod twiml;
+pub mod webhook;
+
+pub use app::{App, Config};
+pub use bins::Bins;
+pub use cli::Cli;
+pub use error::{Error, Result};
+pub use server::{serve, shutdown_signal};
+
+/// Address `serve` listens on.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Folder of TwiML Bin templates.
+pub const DEFAULT_TEMPLATES_DIR: &str = "./templates";
+/// Folder of the embedded store and compiled-code cache.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+/// Largest webhook body accepted, in bytes.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
