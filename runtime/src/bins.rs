@@ -164,41 +164,58 @@ fn escape_xml(input: &str) -> String {
     out
 }
 
-/// Rewrites the two Mustache spellings handlebars lacks: `{{^Name}}` becomes
-/// `{{#Name}}{{else}}`, and `{{.}}` (the current value) becomes `{{this}}`.
+/// Rewrites the two Mustache spellings handlebars lacks: `{{^Name}}...{{/Name}}` becomes
+/// `{{#unless Name}}...{{/unless}}`, and `{{.}}` (the current value) becomes `{{this}}`.
 ///
-/// handlebars reads `{{^Name}}` only as an `else` inside another block. Rewriting the opening
-/// tag alone keeps the author's `{{/Name}}` valid and never changes line numbers, so parse
-/// errors still point at the author's line.
+/// handlebars reads `{{^Name}}` only as an `else` inside another block. Each rewritten tag stays
+/// a single tag, so handlebars still drops lines that hold nothing but a section tag, and no
+/// newline moves, so parse errors still point at the author's line.
 fn mustache_to_handlebars(source: &str) -> String {
     let mut out = String::with_capacity(source.len() + 16);
+    // The open sections, each with whether it was opened inverted (`{{^Name}}`).
+    let mut open: Vec<(&str, bool)> = Vec::new();
     let mut rest = source;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
-        let tag = &rest[start + 2..];
-        if let Some(after) = tag.strip_prefix(".}}") {
+        rest = &rest[start..];
+        let tag_end = if rest.starts_with("{{!--") {
+            rest.find("--}}").map(|i| i + 4)
+        } else {
+            rest.find("}}").map(|i| i + 2)
+        };
+        let Some(tag_end) = tag_end else { break };
+        let (tag, after) = rest.split_at(tag_end);
+        rest = after;
+        let inner = tag[2..tag.len() - 2].trim_matches('~').trim();
+        let name = |s: &str| s.split_whitespace().next().unwrap_or_default().to_owned();
+        if inner == "." {
             out.push_str("{{this}}");
-            rest = after;
-            continue;
-        }
-        if let Some(inverted) = tag.strip_prefix('^') {
-            let name_len = inverted
-                .find(|c: char| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '$' | ':' | '.')))
-                .unwrap_or(inverted.len());
-            let (name, after) = inverted.split_at(name_len);
-            if let (false, Some(after)) = (name.is_empty(), after.strip_prefix("}}")) {
-                out.push_str("{{#");
-                out.push_str(name);
-                out.push_str("}}{{else}}");
-                rest = after;
-                continue;
+        } else if let Some(section) = inner.strip_prefix('^').filter(|s| is_name(s)) {
+            open.push((section, true));
+            out.push_str("{{#unless ");
+            out.push_str(section);
+            out.push_str("}}");
+        } else if let Some(block) = inner.strip_prefix('#') {
+            let block = block.trim_start_matches(['*', '>']);
+            open.push((block.split_whitespace().next().unwrap_or_default(), false));
+            out.push_str(tag);
+        } else if let Some(closing) = inner.strip_prefix('/') {
+            match open.pop() {
+                Some((section, true)) if section == name(closing) => out.push_str("{{/unless}}"),
+                _ => out.push_str(tag),
             }
+        } else {
+            out.push_str(tag);
         }
-        out.push_str("{{");
-        rest = tag;
     }
     out.push_str(rest);
     out
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '$' | ':' | '.'))
 }
 
 fn describe_template_error(origin: &str, err: &TemplateError) -> String {
@@ -420,6 +437,12 @@ mod tests {
             ("{{#Dest}}x{{/Dest}}", &[("Dest[]", "")], "x"),
             ("a{{! comment }}b{{!-- {{To}} --}}c", &[], "abc"),
             ("{{Missing}}", &[], ""),
+            ("{{#A}}x{{^B}}y{{/B}}{{/A}}", &[("A", "1")], "xy"),
+            (
+                "<R>\n  {{^A}}\n  <S/>\n  {{/A}}\n</R>",
+                &[],
+                "<R>\n  <S/>\n</R>",
+            ),
             (
                 "{{#urlencode}}{{U}}{{/urlencode}}",
                 &[("U", "12;encoding=hex&<x> é")],

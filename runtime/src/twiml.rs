@@ -11,10 +11,10 @@ pub const DEFAULT_MAX_TWIML_BYTES: usize = 64_000;
 /// Turns a rendered answer into a document: nothing before the declaration, which is added when
 /// missing, and at most `max_bytes` long.
 ///
-/// Template authors indent and comment freely, so leading whitespace is dropped rather than
+/// Template authors indent and comment freely, so surrounding whitespace is dropped rather than
 /// refused; the engine would reject the document over it.
 pub fn document(answer: &str, max_bytes: usize) -> Result<String> {
-    let body = answer.trim_start();
+    let body = answer.trim();
     if body.is_empty() {
         return Err(Error::InvalidTwiml(
             "the answer is empty: return a <Response> document".into(),

@@ -1,0 +1,57 @@
+//! Rendering the seed 004 TwiML Bin for one realistic SIP webhook.
+//!
+//! Run: `cargo bench -p twiml-edge-runtime --bench render`
+//!
+//! `native` does the same job in plain Rust (two e164 normalizations and a `format!`), measured in
+//! the same run, so the figure to read is the ratio `bin / native`: the cost of the template engine.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use twiml_edge_runtime::{Bins, e164, twiml, webhook::Webhook};
+
+const SEED_004: &str = r#"<Response><Dial callerId="{{#e164}}{{From}}{{/e164}}">{{#e164}}{{To}}{{/e164}}</Dial></Response>"#;
+
+fn webhook() -> Webhook {
+    let form = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/cases/webhook.form"
+    ))
+    .unwrap();
+    let params = form
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (n, v) = l.split_once('=').unwrap();
+            (n.to_owned(), v.to_owned())
+        })
+        .collect();
+    Webhook::new("POST", "/bins/pstn-dial", params)
+}
+
+fn render(c: &mut Criterion) {
+    let region = e164::Region::default();
+    let mut bins = Bins::new(region);
+    bins.add("pstn-dial", SEED_004, "pstn-dial.xml").unwrap();
+    let webhook = webhook();
+    let mut group = c.benchmark_group("seed-004");
+    group.bench_function("bin", |b| {
+        b.iter(|| {
+            let answer = bins.render("pstn-dial", black_box(&webhook)).unwrap();
+            twiml::document(&answer, twiml::DEFAULT_MAX_TWIML_BYTES).unwrap()
+        })
+    });
+    group.bench_function("native", |b| {
+        b.iter(|| {
+            let w = black_box(&webhook);
+            let from = e164::normalize(w.from().unwrap(), region).unwrap();
+            let to = e164::normalize(w.to().unwrap(), region).unwrap();
+            let answer = format!(r#"<Response><Dial callerId="{from}">{to}</Dial></Response>"#);
+            twiml::document(&answer, twiml::DEFAULT_MAX_TWIML_BYTES).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, render);
+criterion_main!(benches);

@@ -1,0 +1,92 @@
+//! End-to-end: the `twiml-edge` binary as an operator runs it.
+
+mod common;
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use common::{FORM, encode, repo_root, sip_webhook};
+
+fn twiml_edge() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_twiml-edge"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_webhooks_and_stops_gracefully_on_sigterm() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = twiml_edge()
+        .args(["serve", "--listen", "127.0.0.1:0", "--templates"])
+        .arg(repo_root().join("templates"))
+        .arg("--data")
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let url = first_line
+        .trim()
+        .strip_prefix("twiml-edge listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+        .to_owned();
+
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let request = hyper::Request::post(format!("{url}/bins/pstn-dial"))
+        .header("content-type", FORM)
+        .body(encode(&sip_webhook()).into())
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the server ignored SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "exit status {exit:?}");
+}
+
+#[test]
+fn serve_refuses_a_broken_template_with_its_file_and_line() {
+    let templates = tempfile::tempdir().unwrap();
+    std::fs::write(
+        templates.path().join("broken.xml"),
+        "<Response>\n  <Dial>{{#e164}}{{To}}</Dial>\n</Response>\n",
+    )
+    .unwrap();
+    let output = twiml_edge()
+        .args(["serve", "--listen", "127.0.0.1:0", "--templates"])
+        .arg(templates.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.xml"), "{stderr}");
+    assert!(stderr.contains("does not parse at line"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_an_unknown_region() {
+    let output = twiml_edge()
+        .args(["serve", "--default-region", "XX"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown region \"XX\""), "{stderr}");
+}

@@ -1,0 +1,163 @@
+//! Shared by the end-to-end tests: a real server on a loopback port and a small HTTP client.
+
+#![expect(
+    dead_code,
+    reason = "each test binary uses a different part of this module"
+)]
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{HeaderMap, Request, StatusCode};
+use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+use tokio::{net::TcpListener, sync::oneshot};
+use twiml_edge_runtime::{App, Config};
+
+/// The repository root, where `templates/` and `tests/` live.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A server bound to `127.0.0.1:0`, stopped gracefully when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// Serves `config` on a fresh loopback port.
+    pub async fn start(config: Config) -> Self {
+        let app = App::new(config).expect("the test configuration compiles");
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(twiml_edge_runtime::serve(listener, app, async {
+            stopped.await.ok();
+        }));
+        Self {
+            addr,
+            stop: Some(stop),
+        }
+    }
+
+    /// Serves the shipped `templates/` with default limits.
+    pub async fn shipped() -> Self {
+        Self::start(Config {
+            templates: repo_root().join("templates"),
+            data: std::env::temp_dir(),
+            ..Config::default()
+        })
+        .await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends one request; `content_type` is set when given.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<Bytes>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(self.url(path));
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let request = request.body(Full::new(body.into())).unwrap();
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        let response = client.request(request).await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8(body.to_vec()).expect("answers are UTF-8"),
+        }
+    }
+
+    /// Posts form parameters the way the SIP engine does.
+    pub async fn post_form(&self, path: &str, params: &[(String, String)]) -> Answer {
+        self.send("POST", path, Some(FORM), encode(params)).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+    }
+}
+
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// One HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    /// The JSON error body, after checking it has the documented shape.
+    pub fn error(&self) -> serde_json::Value {
+        let json: serde_json::Value = serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("error body is not JSON ({e}): {}", self.body));
+        assert_eq!(json["status"], self.status.as_u16(), "{json}");
+        assert!(json["code"].is_string(), "{json}");
+        assert!(json["message"].is_string(), "{json}");
+        json
+    }
+
+    /// Asserts a 200 TwiML answer and returns it.
+    pub fn twiml(&self) -> &str {
+        assert_eq!(self.status, StatusCode::OK, "{}", self.body);
+        assert_eq!(self.headers["content-type"], "text/xml; charset=utf-8");
+        &self.body
+    }
+}
+
+pub fn encode(params: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish()
+}
+
+/// The realistic SIP webhook of `tests/cases/webhook.form`.
+pub fn sip_webhook() -> Vec<(String, String)> {
+    parse_params(&std::fs::read_to_string(repo_root().join("tests/cases/webhook.form")).unwrap())
+}
+
+/// `Name=value` lines (not URL-encoded); `#` lines and blank lines are skipped.
+pub fn parse_params(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (n, v) = l.split_once('=').unwrap_or((l, ""));
+            (n.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+/// `base` with every parameter `overrides` names replaced by the override's values.
+pub fn with_overrides(
+    base: &[(String, String)],
+    overrides: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut params: Vec<_> = base
+        .iter()
+        .filter(|(n, _)| !overrides.iter().any(|(o, _)| o == n))
+        .cloned()
+        .collect();
+    params.extend(overrides.iter().cloned());
+    params
+}
