@@ -1,0 +1,519 @@
+//! SIP: the `<Sip>` noun of `<Dial>`, its URI builder, and `<Refer>`.
+
+use std::fmt;
+
+use super::{CallEvent, Codec, Element, MachineDetection, Method, Region, Transport};
+
+/// A SIP URI, as the text of `<Sip>`, `<Uri>` or `<Refer><Sip>`:
+/// `sip:user@host[:port][;transport=..][;region=..][?x-header=value&...]`.
+///
+/// Limits (SPEC §5; not enforced, see [`SipUri::check`]): the URI must be under 255 characters
+/// and its header part (after `?`) under 1024; headers must start with `x-`, except
+/// `User-to-User` and a few standard identity headers.
+///
+/// ```
+/// use twiml_edge_sdk::twiml::{Region, SipUri, Transport};
+///
+/// let uri = SipUri::new("jack@example.com")
+///     .transport(Transport::Tls)
+///     .region(Region::Ie1)
+///     .header("x-customname", "Madhu,Mathiyalagan;Title=Manager")
+///     .header("User-to-User", "123456789;encoding=hex");
+/// assert_eq!(
+///     uri.to_string(),
+///     "sip:jack@example.com;transport=tls;region=ie1\
+///      ?x-customname=Madhu%2CMathiyalagan%3BTitle%3DManager&User-to-User=123456789%3Bencoding%3Dhex"
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SipUri {
+    /// `scheme:user@host`, without port.
+    address: String,
+    port: Option<u16>,
+    /// URI parameters as written, without the leading `;`.
+    params: Vec<String>,
+    /// Headers as written (already escaped), without `?` or `&`.
+    headers: Vec<String>,
+}
+
+impl SipUri {
+    /// Most characters the URI (without headers) may have, exclusive.
+    pub const MAX_URI_CHARS: usize = 255;
+    /// Most characters the header part (after `?`) may have, exclusive.
+    pub const MAX_HEADER_CHARS: usize = 1024;
+
+    /// Parses `uri` (`user@host`, `sip:user@host:5061;transport=tls?x-a=b`, ...), adding the
+    /// `sip:` scheme when there is no `sip:` or `sips:` one. Parameters and headers already
+    /// present are kept as written. An empty `uri` stays empty.
+    pub fn new(uri: impl AsRef<str>) -> Self {
+        let uri = uri.as_ref().trim();
+        if uri.is_empty() {
+            return Self::default();
+        }
+        let has_scheme = ["sip:", "sips:"].iter().any(|scheme| {
+            uri.get(..scheme.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+        });
+        let uri = if has_scheme {
+            uri.to_owned()
+        } else {
+            format!("sip:{uri}")
+        };
+        // Parameters and headers follow the host; the user part may itself hold `;` or `?`.
+        let host_start = uri
+            .find('@')
+            .map_or_else(|| uri.find(':').map_or(0, |i| i + 1), |i| i + 1);
+        let (rest, headers) = match uri[host_start..].find('?') {
+            Some(i) => (&uri[..host_start + i], &uri[host_start + i + 1..]),
+            None => (uri.as_str(), ""),
+        };
+        let (address, params) = match rest[host_start..].find(';') {
+            Some(i) => (&rest[..host_start + i], &rest[host_start + i + 1..]),
+            None => (rest, ""),
+        };
+        let (address, port) = split_port(address, host_start);
+        Self {
+            address: address.to_owned(),
+            port,
+            params: split(params, ';'),
+            headers: split(headers, '&'),
+        }
+    }
+
+    /// Sets `;transport=` (default UDP; TLS uses port 5061 unless [`port`](Self::port) says
+    /// otherwise).
+    pub fn transport(self, transport: Transport) -> Self {
+        self.param("transport", transport.as_str())
+    }
+
+    /// Sets `;region=`: the Twilio region the SIP traffic leaves from (default `us1`).
+    pub fn region(self, region: Region) -> Self {
+        self.param("region", region.as_str())
+    }
+
+    /// Sets the host's port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// Sets URI parameter `;name=value`, replacing one of the same name in place; characters
+    /// a URI parameter may not hold are percent-encoded.
+    pub fn param(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        const PARAM_CHARS: &[u8] = b"[]/:&+$";
+        let (name, value) = (name.as_ref(), value.as_ref());
+        let param = format!(
+            "{}={}",
+            percent_encode(name, PARAM_CHARS),
+            percent_encode(value, PARAM_CHARS)
+        );
+        let same_name = |p: &String| {
+            p.split('=')
+                .next()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        };
+        match self.params.iter_mut().find(|p| same_name(p)) {
+            Some(old) => *old = param,
+            None => self.params.push(param),
+        }
+        self
+    }
+
+    /// Appends header `name=value` after `?`, the value percent-encoded (RFC 3986 unreserved
+    /// characters are kept). Names should start with `x-`; `User-to-User` is also passed on.
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        self.headers.push(format!(
+            "{}={}",
+            percent_encode(name.as_ref(), b""),
+            percent_encode(value.as_ref(), b"")
+        ));
+        self
+    }
+
+    /// Checks the SPEC §5 limits: URI under 255 characters, headers under 1024, and header
+    /// names that the SIP engine passes on (`x-...`, `User-to-User`, standard identity headers).
+    pub fn check(&self) -> Result<(), String> {
+        const STANDARD: [&str; 5] = [
+            "User-to-User",
+            "Remote-Party-ID",
+            "P-Asserted-Identity",
+            "P-Preferred-Identity",
+            "P-Called-Party-ID",
+        ];
+        let text = self.to_string();
+        let (uri, headers) = text.split_once('?').unwrap_or((&text, ""));
+        let chars = uri.chars().count();
+        if chars >= Self::MAX_URI_CHARS {
+            return Err(format!(
+                "sip uri {uri:?} has {chars} characters; it must have under {}",
+                Self::MAX_URI_CHARS
+            ));
+        }
+        let chars = headers.chars().count();
+        if chars >= Self::MAX_HEADER_CHARS {
+            return Err(format!(
+                "sip uri headers have {chars} characters; they must have under {}",
+                Self::MAX_HEADER_CHARS
+            ));
+        }
+        for header in &self.headers {
+            let name = header.split('=').next().unwrap_or_default();
+            let custom = name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-"));
+            if !custom && !STANDARD.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+                return Err(format!(
+                    "sip header {name:?} would be dropped; custom headers must start with \"x-\""
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for SipUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.address)?;
+        if let Some(port) = self.port {
+            write!(f, ":{port}")?;
+        }
+        for param in &self.params {
+            write!(f, ";{param}")?;
+        }
+        for (i, header) in self.headers.iter().enumerate() {
+            f.write_str(if i == 0 { "?" } else { "&" })?;
+            f.write_str(header)?;
+        }
+        Ok(())
+    }
+}
+
+impl From<&str> for SipUri {
+    fn from(uri: &str) -> Self {
+        Self::new(uri)
+    }
+}
+
+impl From<String> for SipUri {
+    fn from(uri: String) -> Self {
+        Self::new(uri)
+    }
+}
+
+impl From<&String> for SipUri {
+    fn from(uri: &String) -> Self {
+        Self::new(uri)
+    }
+}
+
+/// Splits `address` into itself without a trailing `:port` and the port.
+fn split_port(address: &str, host_start: usize) -> (&str, Option<u16>) {
+    let host = &address[host_start..];
+    if let Some(colon) = host.rfind(':') {
+        let (before, digits) = (&host[..colon], &host[colon + 1..]);
+        // An IPv6 host's colons sit inside brackets.
+        let outside_brackets = !before.contains('[') || before.ends_with(']');
+        if let (true, Ok(port)) = (outside_brackets, digits.parse()) {
+            return (&address[..host_start + colon], Some(port));
+        }
+    }
+    (address, None)
+}
+
+fn split(list: &str, separator: char) -> Vec<String> {
+    list.split(separator)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Percent-encodes every byte but RFC 3986 unreserved characters and `keep`.
+fn percent_encode(value: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) || keep.contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+element! {
+    /// `<Sip>`: a SIP endpoint to ring, by URI text or by `<Uri>` children.
+    Sip("Sip", custom) {
+        /// `username`: user name for SIP authentication.
+        username: String = "username",
+        /// `password`: password for SIP authentication.
+        password: String = "password",
+        /// `url`: TwiML to run for the called party before the calls are connected.
+        url: String = "url",
+        /// `method`: HTTP method for `url` (default POST).
+        method: Method = "method",
+        /// `statusCallbackEvent`: the call progress events to report.
+        status_callback_event: [CallEvent] = "statusCallbackEvent",
+        /// `statusCallback`: URL told about the call's progress.
+        status_callback: String = "statusCallback",
+        /// `statusCallbackMethod`: HTTP method for `statusCallback` (default POST).
+        status_callback_method: Method = "statusCallbackMethod",
+        /// `machineDetection`: answering machine detection.
+        machine_detection: MachineDetection = "machineDetection",
+        /// `amdStatusCallbackMethod`: HTTP method for `amdStatusCallback`.
+        amd_status_callback_method: Method = "amdStatusCallbackMethod",
+        /// `amdStatusCallback`: URL told the answering machine detection result.
+        amd_status_callback: String = "amdStatusCallback",
+        /// `machineDetectionTimeout`: seconds to spend detecting a machine.
+        machine_detection_timeout: u32 = "machineDetectionTimeout",
+        /// `machineDetectionSpeechThreshold`: milliseconds of speech that mean a machine.
+        machine_detection_speech_threshold: u32 = "machineDetectionSpeechThreshold",
+        /// `machineDetectionSpeechEndThreshold`: milliseconds of silence that end speech.
+        machine_detection_speech_end_threshold: u32 = "machineDetectionSpeechEndThreshold",
+        /// `machineDetectionSilenceTimeout`: milliseconds of initial silence before giving up.
+        machine_detection_silence_timeout: u32 = "machineDetectionSilenceTimeout",
+        /// `sessionTimeout` (compatible platforms): seconds for the `Session-Expires` header;
+        /// 0 picks the default.
+        session_timeout: u32 = "sessionTimeout",
+    }
+}
+
+impl Sip {
+    /// A `<Sip>` ringing `uri` (a [`SipUri`] or a string, which gets the `sip:` scheme when it
+    /// has none); an empty URI leaves the text out, for the `<Uri>` children form.
+    pub fn new(uri: impl Into<SipUri>) -> Self {
+        Self(Element::new("Sip").text(uri.into().to_string()))
+    }
+
+    /// `codecs` (compatible platforms): the codecs to offer, in order, comma-separated
+    /// (default `PCMU,PCMA`).
+    pub fn codecs(mut self, codecs: impl IntoIterator<Item = Codec>) -> Self {
+        self.0.set("codecs", super::join(codecs, ","));
+        self
+    }
+}
+
+children!(Sip {
+    headers: Headers,
+    uri: Uri,
+});
+
+impl<T: Into<SipUri>> From<T> for Sip {
+    fn from(uri: T) -> Self {
+        Self::new(uri)
+    }
+}
+
+element! {
+    /// `<Uri>`: one of several SIP URIs a `<Sip>` tries, by priority and weight.
+    Uri("Uri", custom) {
+        /// `priority`: lower values are tried first.
+        priority: u32 = "priority",
+        /// `weight`: share of calls among URIs of the same priority.
+        weight: u32 = "weight",
+        /// `username`: user name for SIP authentication.
+        username: String = "username",
+        /// `password`: password for SIP authentication.
+        password: String = "password",
+    }
+}
+
+impl Uri {
+    /// A `<Uri>` holding `uri`.
+    pub fn new(uri: impl Into<SipUri>) -> Self {
+        Self(Element::new("Uri").text(uri.into().to_string()))
+    }
+}
+
+element! {
+    /// `<Headers>`: custom SIP headers of a `<Sip>`, as `<Header>` children.
+    Headers("Headers") {}
+}
+
+children!(Headers { header: Header });
+
+element! {
+    /// `<Header>`: one custom SIP header.
+    Header("Header", custom) {
+        /// `name`: the header's name.
+        name: String = "name",
+        /// `value`: the header's value.
+        value: String = "value",
+    }
+}
+
+name_value!(Header("Header"));
+
+element! {
+    /// `<Refer>`: answers a SIP REFER from the called party.
+    Refer("Refer") {
+        /// `action`: URL to request when the REFER completes.
+        action: String = "action",
+        /// `method`: HTTP method for `action`.
+        method: Method = "method",
+    }
+}
+
+children!(Refer { sip: ReferSip });
+
+element! {
+    /// `<Sip>` inside `<Refer>`: the SIP URI to transfer to.
+    ReferSip("Sip", custom) {}
+}
+
+impl ReferSip {
+    /// A `<Sip>` holding `uri`.
+    pub fn new(uri: impl Into<SipUri>) -> Self {
+        Self(Element::new("Sip").text(uri.into().to_string()))
+    }
+}
+
+impl<T: Into<SipUri>> From<T> for ReferSip {
+    fn from(uri: T) -> Self {
+        Self::new(uri)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::twiml::{Dial, SipEvent, VoiceResponse, assert_documents};
+
+    #[test]
+    fn sip_uri_builds_the_documented_forms() {
+        let cases = [
+            (SipUri::new("alice@example.com"), "sip:alice@example.com"),
+            (
+                SipUri::new("sips:alice@example.com"),
+                "sips:alice@example.com",
+            ),
+            (
+                SipUri::new(" SIP:alice@example.com "),
+                "SIP:alice@example.com",
+            ),
+            (
+                SipUri::new("alice@example.com").region(Region::Ie1),
+                "sip:alice@example.com;region=ie1",
+            ),
+            (
+                SipUri::new("jack@example.com").transport(Transport::Tcp),
+                "sip:jack@example.com;transport=tcp",
+            ),
+            (
+                SipUri::new("jack@example.com")
+                    .port(5061)
+                    .transport(Transport::Tls),
+                "sip:jack@example.com:5061;transport=tls",
+            ),
+            (
+                SipUri::new("jack@example.com")
+                    .header("x-customname", "Madhu,Mathiyalagan;Title=Manager")
+                    .header("x-myotherheader", "bar"),
+                "sip:jack@example.com?x-customname=Madhu%2CMathiyalagan%3BTitle%3DManager&x-myotherheader=bar",
+            ),
+            (
+                SipUri::new("jack@example.com")
+                    .header("User-to-User", "123456789;encoding=hex")
+                    .header("x-myotherheader", "bar"),
+                "sip:jack@example.com?User-to-User=123456789%3Bencoding%3Dhex&x-myotherheader=bar",
+            ),
+            (
+                SipUri::new("sip:bob@10.0.0.1:5060;transport=udp?x-a=1")
+                    .transport(Transport::Tls)
+                    .port(5061)
+                    .header("x-b", "two words/é"),
+                "sip:bob@10.0.0.1:5061;transport=tls?x-a=1&x-b=two%20words%2F%C3%A9",
+            ),
+            (
+                SipUri::new("sip:carol@[2001:db8::1]:5080").region(Region::Au1),
+                "sip:carol@[2001:db8::1]:5080;region=au1",
+            ),
+            (
+                SipUri::new("sip:carol@[2001:db8::1]").port(5062),
+                "sip:carol@[2001:db8::1]:5062",
+            ),
+            (
+                SipUri::new("+15551234567;phone-context=x@pbx.example.com").region(Region::Us2),
+                "sip:+15551234567;phone-context=x@pbx.example.com;region=us2",
+            ),
+            (SipUri::new(""), ""),
+        ];
+        for (uri, expected) in cases {
+            assert_eq!(uri.to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn check_applies_the_spec_limits() {
+        assert_eq!(
+            SipUri::new("a@example.com")
+                .header("X-Customer", "42")
+                .header("User-to-User", "00ff")
+                .check(),
+            Ok(())
+        );
+        let long_host = format!("a@{}.example.com", "h".repeat(240));
+        let err = SipUri::new(long_host).check().unwrap_err();
+        assert!(err.contains("must have under 255"), "{err}");
+        let err = SipUri::new("a@example.com")
+            .header("x-big", "v".repeat(1100))
+            .check()
+            .unwrap_err();
+        assert!(err.contains("must have under 1024"), "{err}");
+        let err = SipUri::new("a@example.com")
+            .header("Customer", "42")
+            .check()
+            .unwrap_err();
+        assert!(err.contains("\"Customer\""), "{err}");
+    }
+
+    #[test]
+    fn sip_matches_twilio_python() {
+        let dial = |sip: Sip| VoiceResponse::new().dial(Dial::new().sip(sip));
+        assert_documents([
+            (
+                dial(Sip::new("sip:foo@example.com")),
+                "<Response><Dial><Sip>sip:foo@example.com</Sip></Dial></Response>",
+            ),
+            (
+                dial(Sip::new("foo@example.com").username("foo").password("bar")),
+                r#"<Response><Dial><Sip password="bar" username="foo">sip:foo@example.com</Sip></Dial></Response>"#,
+            ),
+            (
+                dial(Sip::new(
+                    SipUri::new("jack@example.com")
+                        .header("x-customname", "Madhu,Mathiyalagan;Title=Manager")
+                        .header("x-myotherheader", "bar"),
+                )),
+                "<Response><Dial><Sip>sip:jack@example.com?x-customname=Madhu%2CMathiyalagan%3BTitle%3DManager&amp;x-myotherheader=bar</Sip></Dial></Response>",
+            ),
+            (
+                dial(
+                    Sip::new("alice@example.com")
+                        .status_callback("https://status.example.com/sip")
+                        .status_callback_method(Method::Post)
+                        .status_callback_event([
+                            SipEvent::Initiated,
+                            SipEvent::Ringing,
+                            SipEvent::Answered,
+                            SipEvent::Completed,
+                        ])
+                        .codecs([Codec::Opus, Codec::Pcmu])
+                        .session_timeout(900),
+                ),
+                r#"<Response><Dial><Sip codecs="OPUS,PCMU" sessionTimeout="900" statusCallback="https://status.example.com/sip" statusCallbackEvent="initiated ringing answered completed" statusCallbackMethod="POST">sip:alice@example.com</Sip></Dial></Response>"#,
+            ),
+            (
+                dial(
+                    Sip::new("")
+                        .headers(Headers::new().header(("X-Customer", "42")))
+                        .uri(Uri::new("a@pbx1.example.com").priority(1))
+                        .uri(Uri::new("a@pbx2.example.com").priority(2).weight(10)),
+                ),
+                r#"<Response><Dial><Sip><Headers><Header name="X-Customer" value="42" /></Headers><Uri priority="1">sip:a@pbx1.example.com</Uri><Uri priority="2" weight="10">sip:a@pbx2.example.com</Uri></Sip></Dial></Response>"#,
+            ),
+            (
+                VoiceResponse::new()
+                    .refer(Refer::new().action("/refer-done").sip("alice@example.com")),
+                r#"<Response><Refer action="/refer-done"><Sip>sip:alice@example.com</Sip></Refer></Response>"#,
+            ),
+        ]);
+    }
+}
