@@ -4,7 +4,7 @@
 //! the request line (`POST /bins/NAME?query`), parameters that replace those of the realistic
 //! webhook in `tests/cases/webhook.form`, `----`, then the TwiML.
 
-mod common;
+pub mod common;
 
 use common::{FORM, TestServer, encode, parse_params, repo_root, sip_webhook, with_overrides};
 use hyper::StatusCode;
@@ -105,6 +105,17 @@ async fn hostile_caller_cannot_change_the_twiml_structure() {
     }
 }
 
+/// One bad request and the JSON error it must get.
+struct Refusal {
+    method: &'static str,
+    path: &'static str,
+    content_type: Option<&'static str>,
+    body: String,
+    status: StatusCode,
+    code: &'static str,
+    message: &'static str,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_are_json_and_the_server_keeps_serving() {
     let server = TestServer::start(Config {
@@ -114,99 +125,108 @@ async fn refusals_are_json_and_the_server_keeps_serving() {
     })
     .await;
     let good = encode(&sip_webhook());
-    let cases: Vec<(&str, &str, Option<&str>, String, StatusCode, &str, &str)> = vec![
-        (
-            "POST",
-            "/bins/nope",
-            Some(FORM),
-            good.clone(),
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no TwiML Bin named \"nope\"",
-        ),
-        (
-            "POST",
-            "/elsewhere",
-            Some(FORM),
-            good.clone(),
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "/bins/NAME",
-        ),
-        (
-            "PUT",
-            "/bins/pstn-dial",
-            Some(FORM),
-            good.clone(),
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "use GET, POST",
-        ),
-        (
-            "DELETE",
-            "/bins/pstn-dial",
-            None,
-            String::new(),
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "DELETE",
-        ),
-        (
-            "POST",
-            "/bins/pstn-dial",
-            Some("application/json"),
-            "{}".into(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "application/x-www-form-urlencoded",
-        ),
-        (
-            "POST",
-            "/bins/pstn-dial",
-            Some("text/plain"),
-            good.clone(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "\"text/plain\"",
-        ),
-        (
-            "POST",
-            "/bins/pstn-dial",
-            Some(FORM),
-            format!("{good}&Pad={}", "x".repeat(5000)),
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "4096-byte limit",
-        ),
-        (
-            "POST",
-            "/bins/pstn-dial",
-            Some(FORM),
-            "From=%zz".into(),
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "\"From\"",
-        ),
-        (
-            "POST",
-            "/bins/pstn-dial",
-            Some(FORM),
-            "To=%C3%28".into(),
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "UTF-8",
-        ),
-        (
-            "GET",
-            "/bins/pstn-dial?To=%G1",
-            None,
-            String::new(),
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "query string",
-        ),
+    let cases = [
+        Refusal {
+            method: "POST",
+            path: "/bins/nope",
+            content_type: Some(FORM),
+            body: good.clone(),
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: "no TwiML Bin named \"nope\"",
+        },
+        Refusal {
+            method: "POST",
+            path: "/elsewhere",
+            content_type: Some(FORM),
+            body: good.clone(),
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: "/bins/NAME",
+        },
+        Refusal {
+            method: "PUT",
+            path: "/bins/pstn-dial",
+            content_type: Some(FORM),
+            body: good.clone(),
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: "method_not_allowed",
+            message: "use GET, POST",
+        },
+        Refusal {
+            method: "DELETE",
+            path: "/bins/pstn-dial",
+            content_type: None,
+            body: String::new(),
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: "method_not_allowed",
+            message: "DELETE",
+        },
+        Refusal {
+            method: "POST",
+            path: "/bins/pstn-dial",
+            content_type: Some("application/json"),
+            body: "{}".into(),
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: "unsupported_media_type",
+            message: "application/x-www-form-urlencoded",
+        },
+        Refusal {
+            method: "POST",
+            path: "/bins/pstn-dial",
+            content_type: Some("text/plain"),
+            body: good.clone(),
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: "unsupported_media_type",
+            message: "\"text/plain\"",
+        },
+        Refusal {
+            method: "POST",
+            path: "/bins/pstn-dial",
+            content_type: Some(FORM),
+            body: format!("{good}&Pad={}", "x".repeat(5000)),
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "payload_too_large",
+            message: "4096-byte limit",
+        },
+        Refusal {
+            method: "POST",
+            path: "/bins/pstn-dial",
+            content_type: Some(FORM),
+            body: "From=%zz".into(),
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            message: "\"From\"",
+        },
+        Refusal {
+            method: "POST",
+            path: "/bins/pstn-dial",
+            content_type: Some(FORM),
+            body: "To=%C3%28".into(),
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            message: "UTF-8",
+        },
+        Refusal {
+            method: "GET",
+            path: "/bins/pstn-dial?To=%G1",
+            content_type: None,
+            body: String::new(),
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            message: "query string",
+        },
     ];
-    for (method, path, content_type, body, status, code, message) in cases {
+    for Refusal {
+        method,
+        path,
+        content_type,
+        body,
+        status,
+        code,
+        message,
+    } in cases
+    {
         let answer = server.send(method, path, content_type, body).await;
         assert_eq!(answer.status, status, "{method} {path}: {}", answer.body);
         let error = answer.error();

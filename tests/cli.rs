@@ -1,6 +1,6 @@
 //! End-to-end: the `twiml-edge` binary as an operator runs it.
 
-mod common;
+pub mod common;
 
 use std::{
     io::{BufRead, BufReader},

@@ -21,12 +21,8 @@ fn webhook() -> Webhook {
     let params = form
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let (n, v) = l.split_once('=').unwrap();
-            (n.to_owned(), v.to_owned())
-        })
-        .collect();
-    Webhook::new("POST", "/bins/pstn-dial", params)
+        .map(|l| l.split_once('=').unwrap());
+    Webhook::from_params("POST", "/bins/pstn-dial", params)
 }
 
 fn render(c: &mut Criterion) {

@@ -16,8 +16,15 @@ fn user_part(uri: &str) -> &str {
     rest.split(['@', ';']).next().unwrap_or(rest)
 }
 
-async fn handle(request: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+async fn handle(
+    request: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let body = request
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let (mut from, mut to) = (String::new(), String::new());
     for (name, value) in form_urlencoded::parse(&body) {
         match &*name {
@@ -37,12 +44,19 @@ async fn handle(request: Request<hyper::body::Incoming>) -> Result<Response<Full
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8090".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8090".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    println!("native handler listening on http://{}", listener.local_addr()?);
+    println!(
+        "native handler listening on http://{}",
+        listener.local_addr()?
+    );
     loop {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true).ok();
-        tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service_fn(handle)));
+        tokio::spawn(
+            http1::Builder::new().serve_connection(TokioIo::new(stream), service_fn(handle)),
+        );
     }
 }

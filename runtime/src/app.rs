@@ -1,4 +1,4 @@
-//! The HTTP service: request -> webhook -> route -> bin -> TwiML -> response.
+//! The HTTP service: request -> webhook -> route -> function or bin -> TwiML -> response.
 //!
 //! [`App::handle`] takes any request body, so tests call it without a socket; `server` feeds it
 //! real connections.
@@ -19,6 +19,8 @@ use crate::{
     bins::Bins,
     e164::Region,
     error::{Error, Result},
+    functions::Functions,
+    sandbox::{Limits, Sandbox},
     twiml::{self, DEFAULT_MAX_TWIML_BYTES},
     webhook::{self, Webhook},
 };
@@ -28,6 +30,10 @@ use crate::{
 pub struct Config {
     /// Folder of TwiML Bin templates (`NAME.xml`, served at `/bins/NAME`).
     pub templates: PathBuf,
+    /// Folder of voice functions (`NAME.wasm`, served at `/functions/NAME`).
+    pub functions: PathBuf,
+    /// Per-call limits of voice functions.
+    pub limits: Limits,
     /// Home of the embedded store and the compiled-code cache.
     pub data: PathBuf,
     /// Region for reading national numbers in `e164`.
@@ -42,6 +48,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             templates: PathBuf::from(crate::DEFAULT_TEMPLATES_DIR),
+            functions: PathBuf::from(crate::DEFAULT_FUNCTIONS_DIR),
+            limits: Limits::default(),
             data: PathBuf::from(crate::DEFAULT_DATA_DIR),
             default_region: Region::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -60,29 +68,50 @@ pub struct App {
 struct State {
     config: Config,
     bins: Bins,
+    sandbox: Sandbox,
+    functions: Functions,
 }
 
 /// Where a request path leads.
 #[derive(Debug, PartialEq, Eq)]
 enum Route<'a> {
     Bin(&'a str),
+    Function(&'a str),
     Health,
 }
 
 const WEBHOOK_METHODS: &str = "GET, POST";
 
 impl App {
-    /// Compiles everything `config` names; fails on the first template that does not parse.
+    /// Compiles everything `config` names; fails on the first template or function refused.
     pub fn new(config: Config) -> Result<Self> {
         let bins = Bins::load_dir(&config.templates, config.default_region)?;
+        let sandbox = Sandbox::new(config.limits, Some(config.data.join("compiled")))
+            .map_err(|e| Error::Config(format!("cannot start the sandbox: {e:#}")))?;
+        let functions = Functions::load_dir(&sandbox, &config.functions)?;
         Ok(Self {
-            state: Arc::new(State { config, bins }),
+            state: Arc::new(State {
+                config,
+                bins,
+                sandbox,
+                functions,
+            }),
         })
     }
 
     /// The compiled TwiML Bins.
     pub fn bins(&self) -> &Bins {
         &self.state.bins
+    }
+
+    /// The compiled voice functions.
+    pub fn functions(&self) -> &Functions {
+        &self.state.functions
+    }
+
+    /// The sandbox functions run in.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.state.sandbox
     }
 
     /// Answers one HTTP request; never fails: errors become JSON responses.
@@ -99,6 +128,7 @@ impl App {
             call_sid = Empty,
             sip_domain = Empty,
             bin = Empty,
+            function = Empty,
             status = Empty,
             elapsed_us = Empty,
         );
@@ -144,6 +174,19 @@ impl App {
                 tracing::Span::current().record("bin", name);
                 self.state.bins.render(name, &webhook)?
             }
+            Route::Function(name) => {
+                tracing::Span::current().record("function", name);
+                let function = self.state.functions.get(name)?;
+                self.state
+                    .sandbox
+                    .call(function, &webhook, self.state.config.default_region)
+                    .await
+                    .answer
+                    .map_err(|failure| Error::Function {
+                        name: name.to_owned(),
+                        failure,
+                    })?
+            }
             Route::Health => unreachable!("answered above"),
         };
         let document = twiml::document(&answer, self.state.config.max_twiml_bytes)?;
@@ -179,11 +222,19 @@ fn route(path: &str) -> Result<Route<'_>> {
     if path == "/healthz" {
         return Ok(Route::Health);
     }
-    match path.strip_prefix("/bins/") {
-        Some(name) if !name.is_empty() && !name.contains('/') => Ok(Route::Bin(name)),
-        _ => Err(Error::NotFound(format!(
-            "nothing is served at {path:?}: TwiML Bins answer at /bins/NAME"
-        ))),
+    let segment = |prefix| {
+        path.strip_prefix(prefix)
+            .filter(|name: &&str| !name.is_empty() && !name.contains('/'))
+    };
+    if let Some(name) = segment("/bins/") {
+        Ok(Route::Bin(name))
+    } else if let Some(name) = segment("/functions/") {
+        Ok(Route::Function(name))
+    } else {
+        Err(Error::NotFound(format!(
+            "nothing is served at {path:?}: TwiML Bins answer at /bins/NAME, functions at \
+             /functions/NAME"
+        )))
     }
 }
 
@@ -222,9 +273,12 @@ mod tests {
         for (name, source) in templates {
             bins.add(name, source, name).unwrap();
         }
+        let config = Config::default();
         App {
             state: Arc::new(State {
-                config: Config::default(),
+                sandbox: Sandbox::new(config.limits, None).unwrap(),
+                functions: Functions::default(),
+                config,
                 bins,
             }),
         }
@@ -277,6 +331,7 @@ mod tests {
     #[test]
     fn routes() {
         assert_eq!(route("/bins/a-b_c").unwrap(), Route::Bin("a-b_c"));
+        assert_eq!(route("/functions/f").unwrap(), Route::Function("f"));
         assert_eq!(route("/healthz").unwrap(), Route::Health);
         for path in ["/", "/bins/", "/bins/a/b", "/other"] {
             assert!(route(path).is_err(), "{path}");

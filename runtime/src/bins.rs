@@ -132,9 +132,9 @@ fn template_data(webhook: &Webhook) -> JsonValue {
     for (name, value) in webhook.params() {
         let (key, listed) = match name.strip_suffix("[]") {
             Some(stripped) => (stripped, true),
-            None => (name.as_str(), false),
+            None => (name, false),
         };
-        let value = JsonValue::String(value.clone());
+        let value = JsonValue::String(value.to_owned());
         match data.get_mut(key) {
             Some(JsonValue::Array(values)) => values.push(value),
             Some(first) => *first = JsonValue::Array(vec![first.take(), value]),
@@ -351,14 +351,7 @@ mod tests {
     use super::*;
 
     fn webhook(params: &[(&str, &str)]) -> Webhook {
-        Webhook::new(
-            "POST",
-            "/bins/t",
-            params
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-        )
+        Webhook::from_params("POST", "/bins/t", params.iter().copied())
     }
 
     fn render(template: &str, params: &[(&str, &str)]) -> String {

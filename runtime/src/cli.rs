@@ -6,9 +6,12 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::{
-    DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_TEMPLATES_DIR,
+    DEFAULT_CPU_TIME, DEFAULT_DATA_DIR, DEFAULT_FUNCTIONS_DIR, DEFAULT_LISTEN,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT,
+    DEFAULT_STACK_LIMIT, DEFAULT_TEMPLATES_DIR,
     app::{App, Config},
     e164::Region,
+    sandbox::{Limits, componentize},
     server,
     twiml::DEFAULT_MAX_TWIML_BYTES,
 };
@@ -25,6 +28,14 @@ pub struct Cli {
 enum Command {
     /// Serve webhooks over HTTP until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Turn a wit-bindgen core module into a component (a component is copied as it is).
+    Componentize {
+        /// The core module (`cargo build --target wasm32-unknown-unknown` output).
+        input: PathBuf,
+        /// Where to write the component.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -35,6 +46,10 @@ struct ServeArgs {
     /// Folder of TwiML Bin templates: each NAME.xml answers at /bins/NAME.
     #[arg(long, env = "TWIML_EDGE_TEMPLATES", default_value = DEFAULT_TEMPLATES_DIR)]
     templates: PathBuf,
+    /// Folder of voice functions: each NAME.wasm (component or wit-bindgen core module) answers
+    /// at /functions/NAME.
+    #[arg(long, env = "TWIML_EDGE_FUNCTIONS", default_value = DEFAULT_FUNCTIONS_DIR)]
+    functions: PathBuf,
     /// Folder for the embedded store and compiled-code cache.
     #[arg(long, env = "TWIML_EDGE_DATA", default_value = DEFAULT_DATA_DIR)]
     data: PathBuf,
@@ -47,6 +62,18 @@ struct ServeArgs {
     /// Largest TwiML answer returned, in bytes (the SIP engine refuses more than 64 kB).
     #[arg(long, env = "TWIML_EDGE_MAX_TWIML_BYTES", default_value_t = DEFAULT_MAX_TWIML_BYTES)]
     max_twiml_bytes: usize,
+    /// Linear memory one function call may use, in MiB.
+    #[arg(long, env = "TWIML_EDGE_MEMORY_MIB", default_value_t = DEFAULT_MEMORY_LIMIT >> 20)]
+    memory_mib: usize,
+    /// CPU time one function call may use, in milliseconds.
+    #[arg(long, env = "TWIML_EDGE_CPU_MS", default_value_t = DEFAULT_CPU_TIME.as_millis() as u64)]
+    cpu_ms: u64,
+    /// Wasm stack one function call may use, in KiB.
+    #[arg(long, env = "TWIML_EDGE_STACK_KIB", default_value_t = DEFAULT_STACK_LIMIT >> 10)]
+    stack_kib: usize,
+    /// Function calls that may run at once; more are answered 503.
+    #[arg(long, env = "TWIML_EDGE_MAX_CONCURRENT_CALLS", default_value_t = DEFAULT_MAX_CONCURRENT_CALLS)]
+    max_concurrent_calls: u32,
 }
 
 impl Cli {
@@ -54,6 +81,15 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Serve(args) => serve(args).await,
+            Command::Componentize { input, output } => {
+                let wasm =
+                    std::fs::read(&input).with_context(|| format!("failed to read {input:?}"))?;
+                let component = componentize(&wasm)
+                    .with_context(|| format!("{input:?} cannot become a component"))?;
+                std::fs::write(&output, component)
+                    .with_context(|| format!("failed to write {output:?}"))?;
+                Ok(())
+            }
         }
     }
 }
@@ -61,6 +97,13 @@ impl Cli {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config {
         templates: args.templates,
+        functions: args.functions,
+        limits: Limits {
+            memory: args.memory_mib << 20,
+            cpu_time: std::time::Duration::from_millis(args.cpu_ms),
+            stack: args.stack_kib << 10,
+            max_concurrent_calls: args.max_concurrent_calls,
+        },
         data: args.data,
         default_region: args.default_region,
         max_body_bytes: args.max_body_bytes,
@@ -72,7 +115,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("failed to listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     let bins: Vec<_> = app.bins().names().collect();
-    tracing::info!(%addr, bins = ?bins, "serving");
+    let functions: Vec<_> = app.functions().names().collect();
+    tracing::info!(%addr, ?bins, ?functions, "serving");
     // A person starting the server wants the URL; logs may be filtered or sent elsewhere.
     println!("twiml-edge listening on http://{addr}");
     server::serve(listener, app, server::shutdown_signal()).await?;

@@ -1,11 +1,38 @@
 //! E.164 normalisation of what callers put in `From` and `To`, shared by templates and guests.
 
-use std::str::FromStr;
+use std::{str::FromStr, sync::LazyLock};
 
 use phonenumber::country;
+use quick_cache::{Equivalent, sync::Cache};
+
+/// Numbers remembered by [`normalize`].
+const CACHE_ENTRIES: usize = 16 * 1024;
+
+/// Normalizations already done. libphonenumber's validity check costs microseconds (it hashes
+/// its long patterns on every lookup), and the same callers and numbers recur call after call.
+static CACHE: LazyLock<Cache<Key, Option<Box<str>>>> = LazyLock::new(|| Cache::new(CACHE_ENTRIES));
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Key {
+    region: Region,
+    candidate: Box<str>,
+}
+
+/// A [`Key`] borrowed for lookups; derives the same hash.
+#[derive(Hash)]
+struct Query<'a> {
+    region: Region,
+    candidate: &'a str,
+}
+
+impl Equivalent<Key> for Query<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        self.region == key.region && self.candidate == &*key.candidate
+    }
+}
 
 /// A region for reading national numbers (`US`, `GB`, ...), validated once at start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Region(country::Id);
 
 impl std::fmt::Display for Region {
@@ -47,11 +74,20 @@ pub fn normalize(input: &str, region: Region) -> Option<String> {
     if candidate.is_empty() || !dialable || !candidate.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
-    let number = phonenumber::parse(Some(region.0), candidate).ok()?;
-    if !phonenumber::is_valid(&number) {
-        return None;
+    let query = Query { region, candidate };
+    if let Some(known) = CACHE.get(&query) {
+        return known.map(String::from);
     }
-    Some(number.format().mode(phonenumber::Mode::E164).to_string())
+    let number = phonenumber::parse(Some(region.0), candidate)
+        .ok()
+        .filter(phonenumber::is_valid)
+        .map(|n| n.format().mode(phonenumber::Mode::E164).to_string());
+    let key = Key {
+        region,
+        candidate: candidate.into(),
+    };
+    CACHE.insert(key, number.as_deref().map(Box::from));
+    number
 }
 
 /// The user part of `sip:`/`sips:`/`tel:` URIs; other input unchanged.
@@ -97,8 +133,11 @@ mod tests {
             ("12", None),
             ("\"/><Hangup/>", None),
         ];
-        for (input, want) in cases {
-            assert_eq!(normalize(input, us).as_deref(), want, "input {input:?}");
+        // Twice: the second round answers from the cache.
+        for _ in 0..2 {
+            for (input, want) in cases {
+                assert_eq!(normalize(input, us).as_deref(), want, "input {input:?}");
+            }
         }
     }
 
@@ -109,6 +148,12 @@ mod tests {
             normalize("020 7183 8750", gb).as_deref(),
             Some("+442071838750")
         );
+        // The same digits answer per region, cached or not.
+        assert_eq!(
+            normalize("2071838750", gb).as_deref(),
+            Some("+442071838750")
+        );
+        assert_eq!(normalize("2071838750", Region::default()), None);
         assert_eq!(gb.to_string(), "GB");
         assert!("XX".parse::<Region>().is_err());
     }

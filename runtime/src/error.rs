@@ -5,6 +5,8 @@ use http_body_util::Full;
 use hyper::{Response, StatusCode, header};
 use serde::Serialize;
 
+use crate::sandbox::Failure;
+
 /// Result with the runtime's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -40,6 +42,14 @@ pub enum Error {
     /// A template failed while rendering.
     #[error("{0}")]
     Render(String),
+    /// A voice function produced no answer.
+    #[error("function {name:?} {failure}")]
+    Function {
+        /// The function's name.
+        name: String,
+        /// What went wrong.
+        failure: crate::sandbox::Failure,
+    },
     /// The answer is not TwiML the SIP engine would accept.
     #[error("{0}")]
     InvalidTwiml(String),
@@ -67,6 +77,11 @@ impl Error {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Function { failure, .. } => match failure {
+                Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
+                Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             Self::Render(_) | Self::InvalidTwiml(_) | Self::Config(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -81,6 +96,15 @@ impl Error {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Function { failure, .. } => match failure {
+                Failure::Deadline(_) => "function_deadline",
+                Failure::Memory(_) => "function_memory_limit",
+                Failure::StackOverflow => "function_stack_overflow",
+                Failure::Trap(_) => "function_trap",
+                Failure::BadRequest(_) => "function_bad_request",
+                Failure::Internal(_) => "function_error",
+                Failure::Busy => "busy",
+            },
             Self::Render(_) => "template_failed",
             Self::InvalidTwiml(_) => "invalid_twiml",
             Self::Config(_) => "config",

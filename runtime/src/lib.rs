@@ -7,6 +7,8 @@ mod bins;
 mod cli;
 pub mod e164;
 mod error;
+mod functions;
+mod sandbox;
 mod server;
 pub mod twiml;
 pub mod webhook;
@@ -15,6 +17,8 @@ pub use app::{App, Config};
 pub use bins::Bins;
 pub use cli::Cli;
 pub use error::{Error, Result};
+pub use functions::Functions;
+pub use sandbox::{Call, Failure, Function, GuestLog, Limits, Sandbox, componentize};
 pub use server::{serve, shutdown_signal};
 
 /// Address `serve` listens on.
@@ -25,3 +29,13 @@ pub const DEFAULT_TEMPLATES_DIR: &str = "./templates";
 pub const DEFAULT_DATA_DIR: &str = "./data";
 /// Largest webhook body accepted, in bytes.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// Folder of voice functions.
+pub const DEFAULT_FUNCTIONS_DIR: &str = "./functions";
+/// Linear memory a call may use, in bytes.
+pub const DEFAULT_MEMORY_LIMIT: usize = 64 << 20;
+/// CPU time a call may use.
+pub const DEFAULT_CPU_TIME: std::time::Duration = std::time::Duration::from_millis(100);
+/// Wasm stack a call may use, in bytes.
+pub const DEFAULT_STACK_LIMIT: usize = 512 << 10;
+/// Calls that may run at once before new ones are refused as busy.
+pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 1000;

@@ -1,10 +1,5 @@
 //! Shared by the end-to-end tests: a real server on a loopback port and a small HTTP client.
 
-#![expect(
-    dead_code,
-    reason = "each test binary uses a different part of this module"
-)]
-
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
@@ -23,6 +18,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// A server bound to `127.0.0.1:0`, stopped gracefully when dropped.
+#[derive(Debug)]
 pub struct TestServer {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
