@@ -1,59 +1,24 @@
 //! End-to-end: SIP webhooks posted over HTTP to the shipped TwiML Bins, and every refusal.
 //!
-//! Each `tests/cases/bins/*.case` is one request and its whole expected answer: a comment line,
-//! the request line (`POST /bins/NAME?query`), parameters that replace those of the realistic
-//! webhook in `tests/cases/webhook.form`, `----`, then the TwiML.
+//! Each `tests/cases/bins/*.case` is one request and its whole expected answer (see
+//! `common::run_cases` for the format).
 
 pub mod common;
 
-use common::{FORM, TestServer, encode, parse_params, repo_root, sip_webhook, with_overrides};
+use common::{FORM, TestServer, encode, repo_root, run_cases, sip_webhook, with_overrides};
 use hyper::StatusCode;
 use twiml_edge_runtime::Config;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shipped_bins_answer_every_case() {
     let server = TestServer::shipped().await;
-    let mut dir: Vec<_> = std::fs::read_dir(repo_root().join("tests/cases/bins"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    dir.sort();
-    assert!(dir.len() >= 5, "the case folder is missing");
-    let mut shipped_seen = std::collections::BTreeSet::new();
-    for path in dir {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let (request, expected) = text.split_once("\n----\n").expect("a ---- line");
-        let mut lines = request.lines().filter(|l| !l.starts_with('#'));
-        let (method, target) = lines.next().unwrap().split_once(' ').unwrap();
-        let params = with_overrides(
-            &sip_webhook(),
-            &parse_params(&lines.collect::<Vec<_>>().join("\n")),
-        );
-        let answer = match method {
-            "POST" => server.post_form(target, &params).await,
-            "GET" => {
-                let sep = if target.contains('?') { '&' } else { '?' };
-                let target = format!("{target}{sep}{}", encode(&params));
-                server.send("GET", &target, None, "").await
-            }
-            other => panic!("{path:?}: unsupported method {other}"),
-        };
-        assert_eq!(answer.twiml(), expected.trim_end(), "case {path:?}");
-        shipped_seen.insert(
-            target
-                .trim_start_matches("/bins/")
-                .split('?')
-                .next()
-                .unwrap()
-                .to_owned(),
-        );
-    }
+    let covered = run_cases(&server, &repo_root().join("tests/cases/bins")).await;
     for template in std::fs::read_dir(repo_root().join("templates")).unwrap() {
         let path = template.unwrap().path();
         if path.extension().is_some_and(|e| e == "xml") {
-            let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            let name = path.file_stem().unwrap().to_str().unwrap();
             assert!(
-                shipped_seen.contains(&name),
+                covered.contains(&format!("/bins/{name}")),
                 "no case covers templates/{name}.xml"
             );
         }
@@ -82,20 +47,14 @@ async fn hostile_caller_cannot_change_the_twiml_structure() {
         answer.twiml(),
         concat!(
             r#"<?xml version="1.0" encoding="UTF-8"?><Response>"#,
-            r#"<Dial callerId="&quot;/&gt;&lt;Hangup/&gt;&lt;Say x=&quot;" "#,
-            r#"action="/next?c=&lt;/Dial&gt;&lt;Redirect&gt;http://evil&lt;/Redirect&gt;">"#,
-            r#"<Sip>sip:&quot;/&gt;&lt;Hangup/&gt;&lt;Say x=&quot;@pbx.example.com</Sip></Dial>"#,
-            r#"<Say>&lt;/Dial&gt;&lt;Redirect&gt;http://evil&lt;/Redirect&gt;</Say></Response>"#,
+            r#"<Say voice="&quot;/&gt;&lt;Hangup/&gt;&lt;Say x=&quot;">"#,
+            r#"&lt;/Dial&gt;&lt;Redirect&gt;http://evil&lt;/Redirect&gt;</Say>"#,
+            r#"<Redirect method="POST">/next?c=&lt;/Dial&gt;&lt;Redirect&gt;http://evil&lt;/Redirect&gt;"#,
+            r#"&amp;f=&quot;/&gt;&lt;Hangup/&gt;&lt;Say x=&quot;</Redirect></Response>"#,
         )
     );
     // The structure is the template's: one of each element, nothing injected.
-    for (tag, count) in [
-        ("<Dial", 1),
-        ("<Sip>", 1),
-        ("<Say>", 1),
-        ("<Hangup", 0),
-        ("<Redirect", 0),
-    ] {
+    for (tag, count) in [("<Say", 1), ("<Redirect", 1), ("<Hangup", 0), ("<Dial", 0)] {
         assert_eq!(
             answer.body.matches(tag).count(),
             count,
@@ -103,6 +62,18 @@ async fn hostile_caller_cannot_change_the_twiml_structure() {
             answer.body
         );
     }
+    // Where the value lands in an attribute with rules of its own, the TwiML check refuses it
+    // before the engine sees it.
+    let answer = server.post_form("/bins/dial-from", &params).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        answer.body
+    );
+    let error = answer.error();
+    assert_eq!(error["code"], "invalid_twiml");
+    assert_eq!(error["rule"], "dial-caller-id");
 }
 
 /// One bad request and the JSON error it must get.

@@ -34,7 +34,7 @@ fn render(c: &mut Criterion) {
     group.bench_function("bin", |b| {
         b.iter(|| {
             let answer = bins.render("pstn-dial", black_box(&webhook)).unwrap();
-            twiml::document(&answer, twiml::DEFAULT_MAX_TWIML_BYTES).unwrap()
+            twiml::document(&answer, &twiml::Policy::default()).unwrap()
         })
     });
     group.bench_function("native", |b| {
@@ -43,7 +43,7 @@ fn render(c: &mut Criterion) {
             let from = e164::normalize(w.from().unwrap(), region).unwrap();
             let to = e164::normalize(w.to().unwrap(), region).unwrap();
             let answer = format!(r#"<Response><Dial callerId="{from}">{to}</Dial></Response>"#);
-            twiml::document(&answer, twiml::DEFAULT_MAX_TWIML_BYTES).unwrap()
+            twiml::document(&answer, &twiml::Policy::default()).unwrap()
         })
     });
     group.finish();

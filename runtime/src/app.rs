@@ -21,7 +21,7 @@ use crate::{
     error::{Error, Result},
     functions::Functions,
     sandbox::{Limits, Sandbox},
-    twiml::{self, DEFAULT_MAX_TWIML_BYTES},
+    twiml::{self, DEFAULT_MAX_TWIML_BYTES, Policy, Rules},
     webhook::{self, Webhook},
 };
 
@@ -42,6 +42,11 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest TwiML answer returned, in bytes.
     pub max_twiml_bytes: usize,
+    /// Whether the folder's bins and functions may use enhanced SIP (several nouns next to a
+    /// `<Sip>` in one `<Dial>`).
+    pub enhanced_sip: bool,
+    /// Log TwiML schema findings of the folder's bins and functions instead of failing them.
+    pub twiml_warnings_only: bool,
 }
 
 impl Default for Config {
@@ -54,6 +59,8 @@ impl Default for Config {
             default_region: Region::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_twiml_bytes: DEFAULT_MAX_TWIML_BYTES,
+            enhanced_sip: false,
+            twiml_warnings_only: false,
         }
     }
 }
@@ -189,8 +196,24 @@ impl App {
             }
             Route::Health => unreachable!("answered above"),
         };
-        let document = twiml::document(&answer, self.state.config.max_twiml_bytes)?;
-        Ok(text_response("text/xml; charset=utf-8", document))
+        let config = &self.state.config;
+        let policy = Policy {
+            rules: Rules {
+                enhanced_sip: config.enhanced_sip,
+                max_bytes: config.max_twiml_bytes,
+            },
+            warnings_only: config.twiml_warnings_only,
+        };
+        let document = twiml::document(&answer, &policy).map_err(Error::InvalidTwiml)?;
+        for warning in &document.warnings {
+            tracing::warn!(
+                rule = warning.rule,
+                line = warning.line,
+                "TwiML schema warning: {}",
+                warning.message
+            );
+        }
+        Ok(text_response("text/xml; charset=utf-8", document.text))
     }
 
     async fn read_body<B>(&self, parts: &hyper::http::request::Parts, body: B) -> Result<Bytes>

@@ -71,6 +71,13 @@ struct ServeArgs {
     /// Wasm stack one function call may use, in KiB.
     #[arg(long, env = "TWIML_EDGE_STACK_KIB", default_value_t = DEFAULT_STACK_LIMIT >> 10)]
     stack_kib: usize,
+    /// Let the folder's bins and functions use enhanced SIP: several nouns next to a <Sip> in
+    /// one <Dial> (parallel and sequential SIP dialing).
+    #[arg(long, env = "TWIML_EDGE_ENHANCED_SIP")]
+    enhanced_sip: bool,
+    /// Log TwiML schema findings of the folder's bins and functions instead of failing them.
+    #[arg(long, env = "TWIML_EDGE_TWIML_WARNINGS_ONLY")]
+    twiml_warnings_only: bool,
     /// Function calls that may run at once; more are answered 503.
     #[arg(long, env = "TWIML_EDGE_MAX_CONCURRENT_CALLS", default_value_t = DEFAULT_MAX_CONCURRENT_CALLS)]
     max_concurrent_calls: u32,
@@ -108,6 +115,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         default_region: args.default_region,
         max_body_bytes: args.max_body_bytes,
         max_twiml_bytes: args.max_twiml_bytes,
+        enhanced_sip: args.enhanced_sip,
+        twiml_warnings_only: args.twiml_warnings_only,
     };
     let app = App::new(config)?;
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -51,8 +51,8 @@ pub enum Error {
         failure: crate::sandbox::Failure,
     },
     /// The answer is not TwiML the SIP engine would accept.
-    #[error("{0}")]
-    InvalidTwiml(String),
+    #[error("the answer is not TwiML the SIP engine accepts: {0}")]
+    InvalidTwiml(crate::twiml::Finding),
     /// The runtime could not start: bad configuration, a template that does not parse, ...
     #[error("{0}")]
     Config(String),
@@ -66,6 +66,11 @@ struct Body<'a> {
     code: &'a str,
     message: String,
     status: u16,
+    /// For refused TwiML: the rule broken and its line, so a tool can point at it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
 }
 
 impl Error {
@@ -106,6 +111,7 @@ impl Error {
                 Failure::Busy => "busy",
             },
             Self::Render(_) => "template_failed",
+            Self::InvalidTwiml(finding) if finding.rule == "too-large" => "twiml_too_large",
             Self::InvalidTwiml(_) => "invalid_twiml",
             Self::Config(_) => "config",
             Self::Internal(_) => "internal",
@@ -115,10 +121,16 @@ impl Error {
     /// The error as a JSON HTTP response: `{"code", "message", "status"}`.
     pub fn into_response(self) -> Response<Full<Bytes>> {
         let status = self.status();
+        let finding = match &self {
+            Self::InvalidTwiml(finding) => Some(finding),
+            _ => None,
+        };
         let body = serde_json::to_vec(&Body {
             code: self.code(),
             message: self.to_string(),
             status: status.as_u16(),
+            rule: finding.map(|f| f.rule),
+            line: finding.map(|f| f.line),
         })
         .expect("error bodies always serialize");
         let mut response = Response::builder()

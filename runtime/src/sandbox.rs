@@ -15,7 +15,7 @@ use std::{
     path::{Path, PathBuf},
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     thread,
     time::Duration,
@@ -169,6 +169,8 @@ pub struct Sandbox {
     pooling: bool,
     cache_dir: Option<PathBuf>,
     ticker: Ticker,
+    compiled: AtomicUsize,
+    loaded_from_cache: AtomicUsize,
 }
 
 impl fmt::Debug for Sandbox {
@@ -201,6 +203,8 @@ impl Sandbox {
             pooling,
             cache_dir,
             ticker,
+            compiled: AtomicUsize::new(0),
+            loaded_from_cache: AtomicUsize::new(0),
         })
     }
 
@@ -212,6 +216,15 @@ impl Sandbox {
     /// The per-call limits.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// How many components were compiled, and how many were loaded from the on-disk cache
+    /// instead, since start.
+    pub fn compile_counts(&self) -> (usize, usize) {
+        (
+            self.compiled.load(Ordering::Relaxed),
+            self.loaded_from_cache.load(Ordering::Relaxed),
+        )
     }
 
     /// Checks and compiles `wasm` (a component, or a wit-bindgen core module to componentize)
@@ -240,13 +253,17 @@ impl Sandbox {
             // `Component::serialize` of this same engine configuration (its hash is in the key).
             #[expect(unsafe_code, reason = "deserializing our own compiled-code cache")]
             match unsafe { Component::deserialize_file(&self.engine, path) } {
-                Ok(component) => return Ok(component),
+                Ok(component) => {
+                    self.loaded_from_cache.fetch_add(1, Ordering::Relaxed);
+                    return Ok(component);
+                }
                 Err(err) => tracing::warn!(?path, error = %err, "ignoring an unusable cache entry"),
             }
         }
         let component_bytes = componentize(wasm)?;
         let component = Component::new(&self.engine, &component_bytes)
             .map_err(|e| anyhow::Error::from(e).context("it does not compile"))?;
+        self.compiled.fetch_add(1, Ordering::Relaxed);
         if let Some(path) = cached
             && let Err(err) = store_in_cache(&component, &path)
         {
@@ -287,8 +304,12 @@ impl Sandbox {
             if state.ticks >= state.max_ticks {
                 Ok(UpdateDeadline::Interrupt)
             } else {
-                // Give the thread back to other requests between ticks of a long call.
-                Ok(UpdateDeadline::Yield(1))
+                // Give the thread back to other requests between ticks of a long call, to the
+                // back of tokio's queue: a plain wake would run this task again first.
+                Ok(UpdateDeadline::YieldCustom(
+                    1,
+                    Box::pin(tokio::task::yield_now()),
+                ))
             }
         });
         let (text, ends) = webhook.decoded();

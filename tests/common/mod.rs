@@ -17,6 +17,17 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Where `scripts/build-guests.sh` writes the guest components (`TWIML_EDGE_GUESTS` overrides).
+pub fn guests_dir() -> PathBuf {
+    let dir = std::env::var_os("TWIML_EDGE_GUESTS")
+        .map_or_else(|| repo_root().join("target/guests"), PathBuf::from);
+    assert!(
+        dir.join("pstn-dial.wasm").exists(),
+        "no guests in {dir:?}: run scripts/build-guests.sh first"
+    );
+    dir
+}
+
 /// A server bound to `127.0.0.1:0`, stopped gracefully when dropped.
 #[derive(Debug)]
 pub struct TestServer {
@@ -156,4 +167,71 @@ pub fn with_overrides(
         .collect();
     params.extend(overrides.iter().cloned());
     params
+}
+
+/// Runs every `*.case` file of `dir` against `server` and returns the paths they covered.
+///
+/// A case is one request and its whole expected answer:
+/// ```text
+/// # what the case shows
+/// POST /bins/NAME?query
+/// Name=value lines replacing those of tests/cases/webhook.form
+/// ----
+/// the whole TwiML answer
+/// ```
+/// or, after `----`, an error: `STATUS code` on one line and a fragment of the message on the
+/// next (`500 function_deadline` / `exceeded its 100 ms CPU deadline`).
+pub async fn run_cases(server: &TestServer, dir: &Path) -> std::collections::BTreeSet<String> {
+    let mut cases: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir:?}: {e}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "case"))
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no cases in {dir:?}");
+    let mut covered = std::collections::BTreeSet::new();
+    for path in cases {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (request, expected) = text.split_once("\n----\n").expect("a ---- line");
+        let mut lines = request.lines().filter(|l| !l.starts_with('#'));
+        let (method, target) = lines.next().unwrap().split_once(' ').unwrap();
+        let params = with_overrides(
+            &sip_webhook(),
+            &parse_params(&lines.collect::<Vec<_>>().join("\n")),
+        );
+        let answer = match method {
+            "POST" => server.post_form(target, &params).await,
+            "GET" => {
+                let sep = if target.contains('?') { '&' } else { '?' };
+                let target = format!("{target}{sep}{}", encode(&params));
+                server.send("GET", &target, None, "").await
+            }
+            other => panic!("{path:?}: unsupported method {other}"),
+        };
+        let expected = expected.trim_end();
+        let error = expected
+            .split_once('\n')
+            .and_then(|(head, message)| Some((head.split_once(' ')?, message)))
+            .filter(|((status, _), _)| status.len() == 3 && status.parse::<u16>().is_ok());
+        match error {
+            Some(((status, code), message)) => {
+                assert_eq!(
+                    answer.status.as_str(),
+                    status,
+                    "case {path:?}: {}",
+                    answer.body
+                );
+                let json = answer.error();
+                assert_eq!(json["code"], code, "case {path:?}: {json}");
+                let text = json["message"].as_str().unwrap();
+                assert!(
+                    text.contains(message),
+                    "case {path:?}: {text:?} lacks {message:?}"
+                );
+            }
+            None => assert_eq!(answer.twiml(), expected, "case {path:?}"),
+        }
+        covered.insert(target.split('?').next().unwrap().to_owned());
+    }
+    covered
 }

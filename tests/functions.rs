@@ -1,0 +1,171 @@
+//! End-to-end: SIP webhooks posted over HTTP to WebAssembly functions built from `guests/`.
+//!
+//! Every example and every hostile test guest answers the cases of `tests/cases/functions`
+//! (format: `common::run_cases`). The guests are built by `scripts/build-guests.sh` into
+//! `target/guests`, which `scripts/test.sh` runs first.
+
+pub mod common;
+
+use std::time::Duration;
+
+use common::{FORM, TestServer, encode, guests_dir, repo_root, run_cases, sip_webhook};
+use twiml_edge_runtime::{App, Config};
+
+fn guests_config(data: &std::path::Path) -> Config {
+    Config {
+        templates: repo_root().join("templates"),
+        functions: guests_dir(),
+        data: data.to_path_buf(),
+        enhanced_sip: true,
+        ..Config::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_guest_answers_its_cases() {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start(guests_config(data.path())).await;
+    let covered = run_cases(&server, &repo_root().join("tests/cases/functions")).await;
+    for guest in [
+        "pstn-dial",
+        "header-router",
+        "sequential-dial",
+        "infinite-loop",
+        "memory-bomb",
+        "stack-overflow",
+        "trap",
+        "big-answer",
+        "malformed",
+        "empty-answer",
+    ] {
+        assert!(
+            covered.contains(&format!("/functions/{guest}")),
+            "no case covers {guest}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_receives_every_parameter_as_sent() {
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start(guests_config(data.path())).await;
+    let body = "From=sip%3A%2B14155550100%40acme.sip.twilio.com&Dest%5B%5D=a&Dest%5B%5D=b\
+                &SipHeader_User-to-User=56a3%3Bencoding%3Dhex&Name=Zo%C3%AB+O%27Neil&Empty=&Flag";
+    let answer = server
+        .send("POST", "/functions/echo?Q=1&Dest%5B%5D=q", Some(FORM), body)
+        .await;
+    assert_eq!(
+        answer.twiml(),
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response>"#,
+            "<Say>POST /functions/echo?Q=1&amp;Dest%5B%5D=q</Say>",
+            "<Say>Q=1</Say><Say>Dest[]=q</Say>",
+            "<Say>From=sip:+14155550100@acme.sip.twilio.com</Say>",
+            "<Say>Dest[]=a</Say><Say>Dest[]=b</Say>",
+            "<Say>SipHeader_User-to-User=56a3;encoding=hex</Say>",
+            "<Say>Name=Zoë O'Neil</Say><Say>Empty=</Say><Say>Flag=</Say>",
+            "</Response>"
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_looping_guest_costs_only_its_own_request() {
+    let data = tempfile::tempdir().unwrap();
+    let server = std::sync::Arc::new(TestServer::start(guests_config(data.path())).await);
+    let body = encode(&sip_webhook());
+    // One worker thread serves both the loop and everything else: the loop must yield.
+    let looping = {
+        let (server, body) = (server.clone(), body.clone());
+        tokio::spawn(async move {
+            server
+                .send("POST", "/functions/infinite-loop", Some(FORM), body)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let mut answered = 0;
+    while !looping.is_finished() {
+        let answer = server
+            .send("POST", "/functions/pstn-dial", Some(FORM), body.clone())
+            .await;
+        assert!(answer.twiml().contains("<Number>+15125551212</Number>"));
+        answered += 1;
+    }
+    assert!(
+        answered >= 5,
+        "only {answered} requests were answered during the loop"
+    );
+    let looped = looping.await.unwrap();
+    assert_eq!(looped.error()["code"], "function_deadline");
+    // Every pooled instance went back: the server still answers as many calls as before.
+    for _ in 0..20 {
+        let answer = server
+            .send("POST", "/functions/pstn-dial", Some(FORM), body.clone())
+            .await;
+        assert_eq!(answer.status, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_core_module_is_componentized_when_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = repo_root().join("guests/target/wasm32-unknown-unknown/release/pstn_dial.wasm");
+    let module = std::fs::read(&module)
+        .unwrap_or_else(|e| panic!("{module:?}: {e}: run scripts/build-guests.sh"));
+    assert!(wasmparser::Parser::is_core_wasm(&module));
+    std::fs::write(dir.path().join("core.wasm"), module).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start(Config {
+        templates: repo_root().join("templates"),
+        functions: dir.path().to_path_buf(),
+        data: data.path().to_path_buf(),
+        ..Config::default()
+    })
+    .await;
+    let answer = server
+        .send(
+            "POST",
+            "/functions/core",
+            Some(FORM),
+            encode(&sip_webhook()),
+        )
+        .await;
+    assert!(answer.twiml().contains("<Number>+15125551212</Number>"));
+}
+
+#[test]
+fn a_file_that_is_not_a_voice_function_stops_the_start_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], &str); 2] = [
+        ("text.wasm", b"hello", "not WebAssembly"),
+        ("empty.wasm", b"\0asm\x01\0\0\0", "twiml:edge"),
+    ];
+    for (name, bytes, reason) in cases {
+        let functions = dir.path().join(name.trim_end_matches(".wasm"));
+        std::fs::create_dir_all(&functions).unwrap();
+        std::fs::write(functions.join(name), bytes).unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let err = App::new(Config {
+            templates: repo_root().join("templates"),
+            functions,
+            data: data.path().to_path_buf(),
+            ..Config::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains(name), "{err}");
+        assert!(err.contains(reason), "{err}");
+    }
+}
+
+#[test]
+fn a_restart_loads_compiled_code_from_the_cache() {
+    let data = tempfile::tempdir().unwrap();
+    let first = App::new(guests_config(data.path())).unwrap();
+    let functions = first.functions().names().count();
+    assert_eq!(first.sandbox().compile_counts(), (functions, 0));
+    drop(first);
+    let second = App::new(guests_config(data.path())).unwrap();
+    assert_eq!(second.sandbox().compile_counts(), (0, functions));
+}
