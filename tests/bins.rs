@@ -136,8 +136,8 @@ async fn refusals_are_json_and_the_server_keeps_serving() {
         Refusal {
             method: "POST",
             path: "/bins/pstn-dial",
-            content_type: Some("application/json"),
-            body: "{}".into(),
+            content_type: Some("application/xml"),
+            body: "<x/>".into(),
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code: "unsupported_media_type",
             message: "application/x-www-form-urlencoded",
@@ -231,6 +231,7 @@ async fn a_template_that_does_not_parse_is_refused_at_start_with_file_and_line()
     .unwrap();
     let err = twiml_edge_runtime::App::new(Config {
         templates: dir.to_path_buf(),
+        data: dir.join("data"),
         ..Config::default()
     })
     .unwrap_err()

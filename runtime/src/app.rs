@@ -1,7 +1,9 @@
-//! The HTTP service: request -> webhook -> route -> function or bin -> TwiML -> response.
+//! The HTTP service: request -> webhook -> route -> function or bin -> TwiML check -> response.
 //!
-//! [`App::handle`] takes any request body, so tests call it without a socket; `server` feeds it
-//! real connections.
+//! Three kinds of request arrive: webhooks for the operator's own folders (`/bins/NAME`,
+//! `/functions/NAME`), signed webhooks for accounts' content (`/voice/...`, see `voice`), and
+//! the management API (`/2010-04-01/...`, see `api`). [`App::handle`] takes any request body,
+//! so tests call it without a socket; `server` feeds it real connections.
 
 use std::{path::PathBuf, sync::Arc, time::Instant};
 
@@ -10,18 +12,23 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::{
     Method, Request, Response, StatusCode,
     body::Body,
-    header::{CONTENT_LENGTH, CONTENT_TYPE},
+    header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue},
+    http::request::Parts,
 };
 use tracing::{Instrument, field::Empty};
 
 use crate::{
-    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, api,
     bins::Bins,
+    calls::CallLog,
     e164::Region,
     error::{Error, Result},
     functions::Functions,
     sandbox::{Limits, Sandbox},
+    store::Store,
+    tenants::Tenants,
     twiml::{self, DEFAULT_MAX_TWIML_BYTES, Policy, Rules},
+    voice::{self, Entry},
     webhook::{self, Webhook},
 };
 
@@ -40,13 +47,18 @@ pub struct Config {
     pub default_region: Region,
     /// Largest webhook body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest function upload accepted, in bytes.
+    pub max_upload_bytes: usize,
     /// Largest TwiML answer returned, in bytes.
     pub max_twiml_bytes: usize,
-    /// Whether the folder's bins and functions may use enhanced SIP (several nouns next to a
+    /// Whether the folders' bins and functions may use enhanced SIP (several nouns next to a
     /// `<Sip>` in one `<Dial>`).
     pub enhanced_sip: bool,
-    /// Log TwiML schema findings of the folder's bins and functions instead of failing them.
+    /// Log TwiML schema findings of the folders' bins and functions instead of failing them.
     pub twiml_warnings_only: bool,
+    /// The URL the SIP engine calls this server at (`https://edge.example.com`), when a proxy
+    /// in front changes scheme or host; signatures are checked against it.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -58,9 +70,11 @@ impl Default for Config {
             data: PathBuf::from(crate::DEFAULT_DATA_DIR),
             default_region: Region::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             max_twiml_bytes: DEFAULT_MAX_TWIML_BYTES,
             enhanced_sip: false,
             twiml_warnings_only: false,
+            public_url: None,
         }
     }
 }
@@ -68,50 +82,66 @@ impl Default for Config {
 /// The runtime's HTTP service. Cheap to clone: clones share one compiled state.
 #[derive(Debug, Clone)]
 pub struct App {
-    state: Arc<State>,
+    pub(crate) state: Arc<State>,
 }
 
 #[derive(Debug)]
-struct State {
-    config: Config,
+pub(crate) struct State {
+    pub(crate) config: Config,
+    pub(crate) sandbox: Sandbox,
+    /// The operator's folders.
     bins: Bins,
-    sandbox: Sandbox,
     functions: Functions,
+    /// The accounts' content.
+    tenants: Tenants,
+    pub(crate) calls: CallLog,
 }
 
 /// Where a request path leads.
 #[derive(Debug, PartialEq, Eq)]
 enum Route<'a> {
+    Health,
     Bin(&'a str),
     Function(&'a str),
-    Health,
+    Account(Entry<'a>),
+    Api,
 }
 
 const WEBHOOK_METHODS: &str = "GET, POST";
 
 impl App {
-    /// Compiles everything `config` names; fails on the first template or function refused.
+    /// Compiles the folders and everything the store under `config.data` holds; fails on the
+    /// first folder template or function refused.
     pub fn new(config: Config) -> Result<Self> {
         let bins = Bins::load_dir(&config.templates, config.default_region)?;
         let sandbox = Sandbox::new(config.limits, Some(config.data.join("compiled")))
             .map_err(|e| Error::Config(format!("cannot start the sandbox: {e:#}")))?;
         let functions = Functions::load_dir(&sandbox, &config.functions)?;
+        let store = Store::open(&config.data).map_err(|e| {
+            Error::Config(format!("cannot open the store in {:?}: {e}", config.data))
+        })?;
+        let store = Arc::new(store);
+        let tenants = Tenants::load(store.clone(), &sandbox, config.default_region)
+            .map_err(|e| Error::Config(format!("cannot load the store: {e:#}")))?;
+        let calls = CallLog::start(store);
         Ok(Self {
             state: Arc::new(State {
                 config,
-                bins,
                 sandbox,
+                bins,
                 functions,
+                tenants,
+                calls,
             }),
         })
     }
 
-    /// The compiled TwiML Bins.
+    /// The compiled TwiML Bins of the templates folder.
     pub fn bins(&self) -> &Bins {
         &self.state.bins
     }
 
-    /// The compiled voice functions.
+    /// The compiled voice functions of the functions folder.
     pub fn functions(&self) -> &Functions {
         &self.state.functions
     }
@@ -119,6 +149,10 @@ impl App {
     /// The sandbox functions run in.
     pub fn sandbox(&self) -> &Sandbox {
         &self.state.sandbox
+    }
+
+    pub(crate) fn tenants(&self) -> &Tenants {
+        &self.state.tenants
     }
 
     /// Answers one HTTP request; never fails: errors become JSON responses.
@@ -129,7 +163,7 @@ impl App {
     {
         let started = Instant::now();
         let span = tracing::info_span!(
-            "webhook",
+            "request",
             method = %request.method(),
             path = request.uri().path(),
             call_sid = Empty,
@@ -160,8 +194,15 @@ impl App {
     {
         let (parts, body) = request.into_parts();
         let route = route(parts.uri.path())?;
-        if route == Route::Health {
-            return Ok(text_response("text/plain; charset=utf-8", "ok\n".into()));
+        match route {
+            Route::Health => {
+                return Ok(text_response("text/plain; charset=utf-8", "ok\n".into()));
+            }
+            Route::Api => {
+                let max_upload = self.state.config.max_upload_bytes;
+                return Ok(api::handle(self, parts, body, max_upload).await);
+            }
+            _ => {}
         }
         if parts.method != Method::GET && parts.method != Method::POST {
             return Err(Error::MethodNotAllowed {
@@ -176,13 +217,17 @@ impl App {
         };
         let webhook = webhook::from_request(&parts, &body)?;
         record_call(&webhook);
+        let span = tracing::Span::current();
         let answer = match route {
+            Route::Account(entry) => {
+                return self.account_webhook(entry, &parts, &body, webhook).await;
+            }
             Route::Bin(name) => {
-                tracing::Span::current().record("bin", name);
+                span.record("bin", name);
                 self.state.bins.render(name, &webhook)?
             }
             Route::Function(name) => {
-                tracing::Span::current().record("function", name);
+                span.record("function", name);
                 let function = self.state.functions.get(name)?;
                 self.state
                     .sandbox
@@ -194,7 +239,7 @@ impl App {
                         failure,
                     })?
             }
-            Route::Health => unreachable!("answered above"),
+            Route::Health | Route::Api => unreachable!("answered above"),
         };
         let config = &self.state.config;
         let policy = Policy {
@@ -213,10 +258,10 @@ impl App {
                 warning.message
             );
         }
-        Ok(text_response("text/xml; charset=utf-8", document.text))
+        Ok(twiml_response(document.text, None))
     }
 
-    async fn read_body<B>(&self, parts: &hyper::http::request::Parts, body: B) -> Result<Bytes>
+    async fn read_body<B>(&self, parts: &Parts, body: B) -> Result<Bytes>
     where
         B: Body,
         B::Error: std::error::Error + Send + Sync + 'static,
@@ -245,20 +290,42 @@ fn route(path: &str) -> Result<Route<'_>> {
     if path == "/healthz" {
         return Ok(Route::Health);
     }
+    if path.starts_with(api::API_PREFIX) {
+        return Ok(Route::Api);
+    }
     let segment = |prefix| {
         path.strip_prefix(prefix)
             .filter(|name: &&str| !name.is_empty() && !name.contains('/'))
     };
+    let account = |entry| Ok(Route::Account(entry));
     if let Some(name) = segment("/bins/") {
         Ok(Route::Bin(name))
     } else if let Some(name) = segment("/functions/") {
         Ok(Route::Function(name))
+    } else if let Some(sid) = segment("/voice/functions/") {
+        account(Entry::Function(sid))
+    } else if let Some(sid) = segment("/voice/bins/") {
+        account(Entry::Bin(sid))
+    } else if path == "/voice" {
+        account(Entry::Domain(None))
+    } else if path == "/voice/status" {
+        account(Entry::DomainStatus(None))
+    } else if let Some(rest) = path.strip_prefix("/voice/domains/") {
+        match rest.split_once('/') {
+            None if !rest.is_empty() => account(Entry::Domain(Some(rest))),
+            Some((key, "status")) if !key.is_empty() => account(Entry::DomainStatus(Some(key))),
+            _ => Err(not_served(path)),
+        }
     } else {
-        Err(Error::NotFound(format!(
-            "nothing is served at {path:?}: TwiML Bins answer at /bins/NAME, functions at \
-             /functions/NAME"
-        )))
+        Err(not_served(path))
     }
+}
+
+fn not_served(path: &str) -> Error {
+    Error::NotFound(format!(
+        "nothing is served at {path:?}: TwiML Bins answer at /bins/NAME, functions at \
+         /functions/NAME, accounts' content at /voice/..., the API at /2010-04-01/Accounts/..."
+    ))
 }
 
 fn record_call(webhook: &Webhook) {
@@ -279,6 +346,15 @@ fn log_error(err: &Error) {
     }
 }
 
+/// A TwiML answer; `fallback` is the `ErrorCode` the fallback ran for, when it did.
+pub(crate) fn twiml_response(document: String, fallback: Option<&str>) -> Response<Full<Bytes>> {
+    let mut response = text_response("text/xml; charset=utf-8", document);
+    if let Some(code) = fallback.and_then(|c| HeaderValue::from_str(c).ok()) {
+        response.headers_mut().insert(voice::FALLBACK_HEADER, code);
+    }
+    response
+}
+
 fn text_response(content_type: &'static str, body: String) -> Response<Full<Bytes>> {
     Response::builder()
         .status(StatusCode::OK)
@@ -291,20 +367,20 @@ fn text_response(content_type: &'static str, body: String) -> Response<Full<Byte
 mod tests {
     use super::*;
 
-    fn app(templates: &[(&str, &str)]) -> App {
-        let mut bins = Bins::new(Region::default());
+    fn app(templates: &[(&str, &str)]) -> (App, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("templates");
+        std::fs::create_dir(&folder).unwrap();
         for (name, source) in templates {
-            bins.add(name, source, name).unwrap();
+            std::fs::write(folder.join(format!("{name}.xml")), source).unwrap();
         }
-        let config = Config::default();
-        App {
-            state: Arc::new(State {
-                sandbox: Sandbox::new(config.limits, None).unwrap(),
-                functions: Functions::default(),
-                config,
-                bins,
-            }),
-        }
+        let config = Config {
+            templates: folder,
+            functions: dir.path().join("functions"),
+            data: dir.path().join("data"),
+            ..Config::default()
+        };
+        (App::new(config).unwrap(), dir)
     }
 
     async fn call(app: &App, request: Request<Full<Bytes>>) -> (StatusCode, String) {
@@ -323,7 +399,7 @@ mod tests {
 
     #[tokio::test]
     async fn renders_a_bin_without_a_socket() {
-        let app = app(&[("hello", "<Response><Say>{{Name}}</Say></Response>")]);
+        let (app, _dir) = app(&[("hello", "<Response><Say>{{Name}}</Say></Response>")]);
         let (status, body) = call(&app, post("/bins/hello?Name=Jane", "")).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
@@ -337,7 +413,7 @@ mod tests {
 
     #[tokio::test]
     async fn errors_are_json_with_status_and_code() {
-        let app = app(&[("hello", "<Response/>")]);
+        let (app, _dir) = app(&[("hello", "<Response/>")]);
         let (status, body) = call(&app, post("/bins/missing", "")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let json: serde_json::Value = serde_json::from_str(&body).unwrap();

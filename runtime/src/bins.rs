@@ -31,6 +31,7 @@ const TEMPLATE_EXTENSION: &str = "xml";
 pub struct Bins {
     registry: Handlebars<'static>,
     names: BTreeSet<String>,
+    region: Region,
 }
 
 impl Bins {
@@ -73,7 +74,19 @@ impl Bins {
         Self {
             registry,
             names: BTreeSet::new(),
+            region,
         }
+    }
+
+    /// The region `e164` reads national numbers in.
+    pub fn region(&self) -> Region {
+        self.region
+    }
+
+    /// Stops serving bin `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.registry.unregister_template(name);
+        self.names.remove(name);
     }
 
     /// Compiles `source` as bin `name`; `origin` (a file path) names it in errors.

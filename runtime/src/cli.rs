@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     DEFAULT_CPU_TIME, DEFAULT_DATA_DIR, DEFAULT_FUNCTIONS_DIR, DEFAULT_LISTEN,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT,
-    DEFAULT_STACK_LIMIT, DEFAULT_TEMPLATES_DIR,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_UPLOAD_BYTES,
+    DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_LIMIT, DEFAULT_TEMPLATES_DIR,
     app::{App, Config},
     e164::Region,
     sandbox::{Limits, componentize},
@@ -28,6 +28,9 @@ pub struct Cli {
 enum Command {
     /// Serve webhooks over HTTP until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Manage accounts in the store (the server may be running).
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Turn a wit-bindgen core module into a component (a component is copied as it is).
     Componentize {
         /// The core module (`cargo build --target wasm32-unknown-unknown` output).
@@ -35,6 +38,35 @@ enum Command {
         /// Where to write the component.
         #[arg(long, short)]
         output: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Create an account and print its SID and auth token (shown only this once).
+    Create {
+        /// A name for the account.
+        #[arg(long, default_value = "")]
+        friendly_name: String,
+        /// Take this AccountSid (AC + 32 hex) instead of a new one, for a SIP engine that
+        /// already signs with an existing account's credentials; needs --auth-token.
+        #[arg(long, requires = "auth_token")]
+        sid: Option<String>,
+        /// The existing account's auth token (32 hex), with --sid.
+        #[arg(long, requires = "sid")]
+        auth_token: Option<String>,
+        /// Whether webhooks must carry a valid X-Twilio-Signature (turn off only for local work).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        validate_signatures: bool,
+        /// Folder of the embedded store.
+        #[arg(long, env = "TWIML_EDGE_DATA", default_value = DEFAULT_DATA_DIR)]
+        data: PathBuf,
+    },
+    /// List the accounts (SIDs and names; tokens are not shown).
+    List {
+        /// Folder of the embedded store.
+        #[arg(long, env = "TWIML_EDGE_DATA", default_value = DEFAULT_DATA_DIR)]
+        data: PathBuf,
     },
 }
 
@@ -56,6 +88,13 @@ struct ServeArgs {
     /// Region (ISO 3166-1 alpha-2) for reading national numbers in e164.
     #[arg(long, env = "TWIML_EDGE_DEFAULT_REGION", default_value = "US")]
     default_region: Region,
+    /// The URL the SIP engine calls this server at, such as https://edge.example.com, when a
+    /// proxy in front changes scheme or host: webhook signatures are checked against it.
+    #[arg(long, env = "TWIML_EDGE_PUBLIC_URL")]
+    public_url: Option<url::Url>,
+    /// Largest function upload accepted, in bytes.
+    #[arg(long, env = "TWIML_EDGE_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES)]
+    max_upload_bytes: usize,
     /// Largest webhook body accepted, in bytes.
     #[arg(long, env = "TWIML_EDGE_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
@@ -88,6 +127,7 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Serve(args) => serve(args).await,
+            Command::Account(command) => account(command),
             Command::Componentize { input, output } => {
                 let wasm =
                     std::fs::read(&input).with_context(|| format!("failed to read {input:?}"))?;
@@ -115,6 +155,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         default_region: args.default_region,
         max_body_bytes: args.max_body_bytes,
         max_twiml_bytes: args.max_twiml_bytes,
+        max_upload_bytes: args.max_upload_bytes,
+        public_url: args
+            .public_url
+            .map(|u| u.as_str().trim_end_matches('/').to_owned()),
         enhanced_sip: args.enhanced_sip,
         twiml_warnings_only: args.twiml_warnings_only,
     };
@@ -129,5 +173,67 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // A person starting the server wants the URL; logs may be filtered or sent elsewhere.
     println!("twiml-edge listening on http://{addr}");
     server::serve(listener, app, server::shutdown_signal()).await?;
+    Ok(())
+}
+
+fn account(command: AccountCommand) -> anyhow::Result<()> {
+    let open = |data: &std::path::Path| {
+        crate::store::Store::open(data)
+            .with_context(|| format!("failed to open the store in {data:?}"))
+    };
+    match command {
+        AccountCommand::Create {
+            friendly_name,
+            sid,
+            auth_token,
+            validate_signatures,
+            data,
+        } => {
+            let store = open(&data)?;
+            let account = match (sid, auth_token) {
+                (Some(sid), Some(token)) => {
+                    check_hex("--sid", &sid, Some("AC"))?;
+                    check_hex("--auth-token", &token, None)?;
+                    store.import_account(&sid, &token, &friendly_name)?
+                }
+                _ => store.create_account(&friendly_name)?,
+            };
+            let account = if validate_signatures {
+                account
+            } else {
+                let update = crate::store::AccountUpdate {
+                    validate_signatures: Some(false),
+                    ..Default::default()
+                };
+                store
+                    .update_account(&account.sid, &update)?
+                    .context("the account vanished while it was created")?
+            };
+            println!("AccountSid: {}", account.sid);
+            println!("AuthToken:  {}", account.auth_token);
+            if !account.validate_signatures {
+                println!("Webhook signatures are not checked for this account.");
+            }
+            Ok(())
+        }
+        AccountCommand::List { data } => {
+            for account in open(&data)?.accounts()? {
+                println!("{}  {}", account.sid, account.friendly_name);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `AC` + 32 hex (a sid) or 32 hex (a token), as Twilio issues them.
+fn check_hex(flag: &str, value: &str, prefix: Option<&str>) -> anyhow::Result<()> {
+    let hex = prefix.map_or(Some(value), |p| value.strip_prefix(p));
+    let valid = hex.is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !valid {
+        anyhow::bail!(
+            "{flag} {value:?} must be {}32 hex digits",
+            prefix.map(|p| format!("{p} + ")).unwrap_or_default()
+        );
+    }
     Ok(())
 }

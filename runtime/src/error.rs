@@ -53,6 +53,17 @@ pub enum Error {
     /// The answer is not TwiML the SIP engine would accept.
     #[error("the answer is not TwiML the SIP engine accepts: {0}")]
     InvalidTwiml(crate::twiml::Finding),
+    /// The webhook is not signed by the account that owns its target, or targets nothing.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A SIP domain's voice_url failed and so did its voice_fallback_url.
+    #[error("the voice_url failed ({primary}) and so did the voice_fallback_url ({fallback})")]
+    Fallback {
+        /// Why the voice_url failed.
+        primary: Box<Error>,
+        /// Why the voice_fallback_url failed.
+        fallback: Box<Error>,
+    },
     /// The runtime could not start: bad configuration, a template that does not parse, ...
     #[error("{0}")]
     Config(String),
@@ -82,6 +93,8 @@ impl Error {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Fallback { primary, .. } => primary.status(),
             Self::Function { failure, .. } => match failure {
                 Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
                 Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -101,6 +114,8 @@ impl Error {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Forbidden(_) => "forbidden",
+            Self::Fallback { .. } => "fallback_failed",
             Self::Function { failure, .. } => match failure {
                 Failure::Deadline(_) => "function_deadline",
                 Failure::Memory(_) => "function_memory_limit",
@@ -115,6 +130,17 @@ impl Error {
             Self::InvalidTwiml(_) => "invalid_twiml",
             Self::Config(_) => "config",
             Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The `ErrorCode` the SIP engine reports to a fallback for this failure: 11200 when no
+    /// TwiML could be had, 12100 when it did not parse, 12200 when it broke the schema, 11750
+    /// when it was too large.
+    pub fn twilio_code(&self) -> u32 {
+        match self {
+            Self::InvalidTwiml(finding) => finding.error_code(),
+            Self::Fallback { primary, .. } => primary.twilio_code(),
+            _ => 11200,
         }
     }
 

@@ -2,15 +2,22 @@
 //!
 //! See the README for the architecture and an embedding example.
 
+mod api;
 mod app;
 mod bins;
+mod calls;
 mod cli;
 pub mod e164;
 mod error;
 mod functions;
 mod sandbox;
 mod server;
+pub mod signature;
+pub mod simulate;
+pub mod store;
+mod tenants;
 pub mod twiml;
+mod voice;
 pub mod webhook;
 
 pub use app::{App, Config};
@@ -20,6 +27,7 @@ pub use error::{Error, Result};
 pub use functions::Functions;
 pub use sandbox::{Call, Failure, Function, GuestLog, Limits, Sandbox, componentize};
 pub use server::{serve, shutdown_signal};
+pub use voice::FALLBACK_HEADER;
 
 /// Address `serve` listens on.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -29,6 +37,8 @@ pub const DEFAULT_TEMPLATES_DIR: &str = "./templates";
 pub const DEFAULT_DATA_DIR: &str = "./data";
 /// Largest webhook body accepted, in bytes.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest function upload accepted, in bytes.
+pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 16 << 20;
 /// Folder of voice functions.
 pub const DEFAULT_FUNCTIONS_DIR: &str = "./functions";
 /// Linear memory a call may use, in bytes.

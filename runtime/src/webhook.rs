@@ -7,8 +7,9 @@ use crate::error::Error;
 
 /// Builds the webhook from the request head and its (already size-limited) body.
 ///
-/// URL query parameters come first, then the form body's, each in the order sent, so a bin URL
-/// such as `/bins/greet?Name=Jane` exposes `Name` next to the engine's own parameters.
+/// URL query parameters come first, then the body's, each in the order sent, so a bin URL such
+/// as `/bins/greet?Name=Jane` exposes `Name` next to the engine's own parameters. The body is a
+/// form, or a JSON object whose members become parameters (an array repeats its name).
 pub(crate) fn from_request(parts: &Parts, body: &[u8]) -> Result<Webhook, Error> {
     let url = parts
         .uri
@@ -18,7 +19,12 @@ pub(crate) fn from_request(parts: &Parts, body: &[u8]) -> Result<Webhook, Error>
     let mut webhook = Webhook::from_form(parts.method.as_str(), url, query)
         .map_err(|e| Error::BadRequest(format!("the URL's query string {e}")))?;
     if parts.method == Method::POST {
-        check_content_type(parts, body)?;
+        if body_kind(parts, body)? == BodyKind::Json {
+            for (name, value) in json_params(body)? {
+                webhook.push(&name, &value);
+            }
+            return Ok(webhook);
+        }
         let body = std::str::from_utf8(body).map_err(|_| {
             Error::BadRequest(
                 "the form body is not valid UTF-8: percent-encode every byte that is not ASCII"
@@ -32,11 +38,17 @@ pub(crate) fn from_request(parts: &Parts, body: &[u8]) -> Result<Webhook, Error>
     Ok(webhook)
 }
 
-fn check_content_type(parts: &Parts, body: &[u8]) -> Result<(), Error> {
+#[derive(Debug, PartialEq, Eq)]
+enum BodyKind {
+    Form,
+    Json,
+}
+
+fn body_kind(parts: &Parts, body: &[u8]) -> Result<BodyKind, Error> {
     let Some(value) = parts.headers.get(CONTENT_TYPE) else {
         // The engine always sends a content type; tolerate its absence only when there is no body.
         return if body.is_empty() {
-            Ok(())
+            Ok(BodyKind::Form)
         } else {
             Err(Error::UnsupportedMediaType(
                 "missing Content-Type: send the parameters as application/x-www-form-urlencoded"
@@ -52,13 +64,42 @@ fn check_content_type(parts: &Parts, body: &[u8]) -> Result<(), Error> {
         .unwrap_or_default()
         .trim();
     if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        Ok(())
+        Ok(BodyKind::Form)
+    } else if essence.eq_ignore_ascii_case("application/json") {
+        Ok(BodyKind::Json)
     } else {
         Err(Error::UnsupportedMediaType(format!(
             "Content-Type {essence:?} is not supported: send the parameters as \
-             application/x-www-form-urlencoded"
+             application/x-www-form-urlencoded (or a JSON object)"
         )))
     }
+}
+
+/// The members of a JSON object body as parameters, in order: strings as they are, numbers
+/// and booleans as written, `null` empty, an array once per element, an object as its JSON.
+fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, Error> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Error::BadRequest(format!("the JSON body does not parse: {e}")))?;
+    let serde_json::Value::Object(members) = value else {
+        return Err(Error::BadRequest(
+            "the JSON body must be an object of parameters".into(),
+        ));
+    };
+    let text = |value: serde_json::Value| match value {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let mut params = Vec::new();
+    for (name, value) in members {
+        match value {
+            serde_json::Value::Array(items) => {
+                params.extend(items.into_iter().map(|item| (name.clone(), text(item))));
+            }
+            value => params.push((name, text(value))),
+        }
+    }
+    Ok(params)
 }
 
 #[cfg(test)]
@@ -119,8 +160,28 @@ mod tests {
     }
 
     #[test]
+    fn json_objects_become_parameters() {
+        let p = parts("POST", "/bins/x?Q=1", Some("application/json"));
+        let w = from_request(&p, br#"{"From":"+1","Dest":["a","b"],"N":3,"Nil":null}"#).unwrap();
+        assert_eq!(
+            w.params().collect::<Vec<_>>(),
+            [
+                ("Q", "1"),
+                ("From", "+1"),
+                ("Dest", "a"),
+                ("Dest", "b"),
+                ("N", "3"),
+                ("Nil", "")
+            ]
+        );
+        for bad in [&b"[1]"[..], b"{"] {
+            assert!(matches!(from_request(&p, bad), Err(Error::BadRequest(_))));
+        }
+    }
+
+    #[test]
     fn other_content_types_are_unsupported() {
-        let p = parts("POST", "/bins/x", Some("application/json"));
+        let p = parts("POST", "/bins/x", Some("text/plain"));
         assert!(matches!(
             from_request(&p, b"{}"),
             Err(Error::UnsupportedMediaType(_))

@@ -33,11 +33,17 @@ pub fn guests_dir() -> PathBuf {
 pub struct TestServer {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
+    /// The store made for this server, removed with it.
+    _data: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
-    /// Serves `config` on a fresh loopback port.
-    pub async fn start(config: Config) -> Self {
+    /// Serves `config` on a fresh loopback port, with a fresh store unless `config.data` names one.
+    pub async fn start(mut config: Config) -> Self {
+        let data = (config.data == Config::default().data).then(|| tempfile::tempdir().unwrap());
+        if let Some(dir) = &data {
+            config.data = dir.path().to_path_buf();
+        }
         let app = App::new(config).expect("the test configuration compiles");
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -48,6 +54,7 @@ impl TestServer {
         Self {
             addr,
             stop: Some(stop),
+            _data: data,
         }
     }
 
@@ -55,7 +62,6 @@ impl TestServer {
     pub async fn shipped() -> Self {
         Self::start(Config {
             templates: repo_root().join("templates"),
-            data: std::env::temp_dir(),
             ..Config::default()
         })
         .await

@@ -1,0 +1,230 @@
+//! `/Functions`: upload, replace, list, fetch and delete voice functions.
+//!
+//! An upload is the wasm itself as the body (`Content-Type: application/wasm`), the name in
+//! the query: `POST .../Functions.json?FriendlyName=pstn-dial`. It is checked and compiled
+//! before anything is stored, every upload is a new version, and the previous version keeps
+//! serving until the new one is stored and compiled.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Method, Response, StatusCode, header};
+use serde_json::{Value, json};
+
+use super::{
+    ApiError, ApiResult, Call, json_response, listing, method_not_allowed, no_content, page,
+    rfc2822,
+};
+use crate::{
+    bins::check_name,
+    store::{self, BlobRef, FunctionVersion, Listing},
+};
+
+pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
+    match *method {
+        Method::GET => {
+            let page = page(call)?;
+            let account = call.account.sid.clone();
+            let name = call.query("FriendlyName");
+            let listed = call
+                .blocking(move |app| {
+                    let store = app.tenants().store();
+                    match name {
+                        // A name picks at most one: what `deploy` looks up before it uploads.
+                        Some(name) => store.function_by_name(&account, &name).map(|f| Listing {
+                            total: u64::from(f.is_some()),
+                            items: f.into_iter().collect(),
+                            has_more: false,
+                        }),
+                        None => store.functions(&account, page),
+                    }
+                })
+                .await??;
+            let items = listed
+                .items
+                .iter()
+                .map(|f| function_json(call, f))
+                .collect();
+            let path = format!("{}/Functions.json", call.account_uri());
+            let body = listing(&path, "functions", page, items, listed.has_more);
+            Ok(json_response(StatusCode::OK, &body))
+        }
+        Method::POST => {
+            let name = call.query("FriendlyName").ok_or_else(|| {
+                ApiError::bad_request(
+                    "FriendlyName is required in the query: POST .../Functions.json?FriendlyName=NAME \
+                     with the wasm as the body",
+                )
+            })?;
+            check_name(&name).map_err(|e| ApiError::bad_request(format!("FriendlyName {e}")))?;
+            let function = upload(call, Upload::New(name)).await?;
+            Ok(json_response(
+                StatusCode::CREATED,
+                &function_json(call, &function),
+            ))
+        }
+        _ => Err(method_not_allowed(method, "GET, POST")),
+    }
+}
+
+pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResult {
+    let function = find(call, sid).await?;
+    match *method {
+        Method::GET => Ok(json_response(
+            StatusCode::OK,
+            &function_json(call, &function),
+        )),
+        Method::POST => {
+            let function = upload(call, Upload::Version(function.sid)).await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &function_json(call, &function),
+            ))
+        }
+        Method::DELETE => {
+            let (account, sid) = (call.account.sid.clone(), function.sid);
+            call.blocking(move |app| {
+                let deleted = app.tenants().store().delete_function(&account, &sid)?;
+                app.tenants().remove_function(&sid);
+                Ok::<_, store::StoreError>(deleted)
+            })
+            .await??;
+            Ok(no_content())
+        }
+        _ => Err(method_not_allowed(method, "GET, POST, DELETE")),
+    }
+}
+
+/// The wasm of the function's current version.
+pub(super) async fn content(call: &Call<'_>, method: &Method, sid: &str) -> ApiResult {
+    if *method != Method::GET {
+        return Err(method_not_allowed(method, "GET"));
+    }
+    let function = find(call, sid).await?;
+    let sha = function.version.sha256.clone();
+    let wasm = call
+        .blocking(move |app| app.tenants().store().blob(&sha))
+        .await??;
+    Ok(Response::builder()
+        .header(header::CONTENT_TYPE, "application/wasm")
+        .body(Full::new(Bytes::from(wasm)))
+        .expect("static headers are valid"))
+}
+
+/// Every version of the function, newest first.
+pub(super) async fn versions(call: &Call<'_>, method: &Method, sid: &str) -> ApiResult {
+    if *method != Method::GET {
+        return Err(method_not_allowed(method, "GET"));
+    }
+    let (account, owned) = (call.account.sid.clone(), sid.to_owned());
+    let versions = call
+        .blocking(move |app| app.tenants().store().function_versions(&account, &owned))
+        .await??
+        .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
+    let versions: Vec<Value> = versions.iter().map(version_json).collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "versions": versions }),
+    ))
+}
+
+async fn find(call: &Call<'_>, sid: &str) -> ApiResult<store::Function> {
+    let (account, owned) = (call.account.sid.clone(), sid.to_owned());
+    call.blocking(move |app| app.tenants().store().function(&account, &owned))
+        .await??
+        .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))
+}
+
+enum Upload {
+    New(String),
+    Version(String),
+}
+
+/// Checks, compiles and stores the body as a function or a new version of one, then serves it.
+///
+/// Order matters for a crash at any point: the blob is durable before the database row that
+/// names it, and the row commits before the answer, so an acknowledged upload is whole and a
+/// half-written one is never served.
+async fn upload(call: &Call<'_>, upload: Upload) -> ApiResult<store::Function> {
+    let content_type = call
+        .parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/wasm");
+    if !matches!(
+        content_type.split(';').next().unwrap_or_default().trim(),
+        "application/wasm" | "application/octet-stream"
+    ) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "Content-Type {content_type:?} is not an upload: send the wasm as the body with \
+                 Content-Type: application/wasm"
+            ),
+        ));
+    }
+    let wasm = call.body().clone();
+    if wasm.is_empty() {
+        return Err(ApiError::bad_request(
+            "the body is empty: send the component's bytes (curl --data-binary @function.wasm)",
+        ));
+    }
+    let account = call.account.sid.clone();
+    call.blocking(move |app| {
+        let name = match &upload {
+            Upload::New(name) => name.clone(),
+            Upload::Version(sid) => app
+                .tenants()
+                .function(sid)
+                .map_or_else(|| sid.clone(), |f| f.item.name().to_owned()),
+        };
+        let compiled = app
+            .sandbox()
+            .compile(&name, &wasm)
+            .map_err(|e| ApiError::bad_request(format!("the upload is refused: {e:#}")))?;
+        let store = app.tenants().store();
+        let blob = BlobRef {
+            sha256: store.put_blob(&wasm)?,
+            size: wasm.len() as u64,
+        };
+        let stored = match &upload {
+            Upload::New(name) => store.create_function(&account, name, &blob)?,
+            Upload::Version(sid) => store
+                .add_function_version(&account, sid, &blob)?
+                .ok_or_else(|| ApiError::bad_request(format!("function {sid} was deleted")))?,
+        };
+        app.tenants().put_function(&account, &stored.sid, compiled);
+        tracing::info!(function = %stored.sid, version = %stored.version.sid, sha256 = %blob.sha256, "function uploaded");
+        Ok(stored)
+    })
+    .await?
+}
+
+fn function_json(call: &Call<'_>, function: &store::Function) -> Value {
+    let uri = format!("{}/Functions/{}", call.account_uri(), function.sid);
+    json!({
+        "sid": function.sid,
+        "account_sid": function.account_sid,
+        "friendly_name": function.friendly_name,
+        "date_created": rfc2822(function.date_created),
+        "date_updated": rfc2822(function.date_updated),
+        "version": version_json(&function.version),
+        "uri": format!("{uri}.json"),
+        "webhook_url": format!("{}/voice/functions/{}", call.public_base(), function.sid),
+        "links": {
+            "content": format!("{uri}/Content"),
+            "versions": format!("{uri}/Versions.json"),
+            "calls": format!("{uri}/Calls.json"),
+        },
+    })
+}
+
+fn version_json(version: &FunctionVersion) -> Value {
+    json!({
+        "sid": version.sid,
+        "function_sid": version.function_sid,
+        "sha256": version.sha256,
+        "size": version.size,
+        "date_created": rfc2822(version.date_created),
+    })
+}

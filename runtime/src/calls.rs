@@ -1,0 +1,117 @@
+//! The call log: what every account webhook ran, how it ended and what its guests logged,
+//! written to the store by a thread of its own so no webhook waits on a disk sync.
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        mpsc::{self, Receiver, SyncSender, TrySendError},
+    },
+    thread::JoinHandle,
+    time::Duration,
+};
+
+use crate::store::{CallRecord, Store};
+
+/// Records waiting to be written before new ones are dropped (and counted in the log).
+const QUEUE: usize = 10_000;
+/// Records written in one transaction at most.
+const BATCH: usize = 256;
+/// How long the writer gathers a batch after its first record.
+const GATHER: Duration = Duration::from_millis(20);
+
+/// A handle that queues call records for the writer thread; dropping it flushes the queue.
+#[derive(Debug)]
+pub(crate) struct CallLog {
+    queue: Mutex<Option<SyncSender<CallRecord>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl CallLog {
+    /// Starts the writer thread for `store`.
+    pub(crate) fn start(store: Arc<Store>) -> Self {
+        let (queue, records) = mpsc::sync_channel(QUEUE);
+        let writer = std::thread::Builder::new()
+            .name("twiml-edge-call-log".into())
+            .spawn(move || write_batches(&store, &records))
+            .expect("spawning the call log thread");
+        Self {
+            queue: Mutex::new(Some(queue)),
+            writer: Mutex::new(Some(writer)),
+        }
+    }
+
+    /// Queues `record`; when the writer is this far behind, the record is dropped and logged.
+    pub(crate) fn record(&self, record: CallRecord) {
+        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(queue) = queue.as_ref() else { return };
+        if let Err(TrySendError::Full(record) | TrySendError::Disconnected(record)) =
+            queue.try_send(record)
+        {
+            tracing::warn!(call_sid = %record.call_sid, "call log is behind: dropping this call's record");
+        }
+    }
+}
+
+impl Drop for CallLog {
+    fn drop(&mut self) {
+        // Closing the queue lets the writer drain it and stop.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(writer) = writer {
+            writer.join().ok();
+        }
+    }
+}
+
+fn write_batches(store: &Store, records: &Receiver<CallRecord>) {
+    while let Ok(first) = records.recv() {
+        let mut batch = vec![first];
+        let deadline = std::time::Instant::now() + GATHER;
+        while batch.len() < BATCH {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match records.recv_timeout(left) {
+                Ok(record) => batch.push(record),
+                Err(_) => break,
+            }
+        }
+        if let Err(err) = store.record_calls(&batch) {
+            tracing::error!(records = batch.len(), "failed to write the call log: {err}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::CallFilter;
+
+    #[test]
+    fn records_reach_the_store_by_the_time_the_log_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let account = store.create_account("test").unwrap();
+        let log = CallLog::start(store.clone());
+        for i in 0..300 {
+            log.record(CallRecord {
+                call_sid: format!("CA{i:032x}"),
+                account_sid: account.sid.clone(),
+                domain_sid: None,
+                target: "bin EH0".into(),
+                function_sid: None,
+                outcome: "ok".into(),
+                error: None,
+                fallback: None,
+                logs: Vec::new(),
+                twiml: None,
+                elapsed_us: 1,
+                date_created: 0,
+            });
+        }
+        drop(log);
+        let filter = CallFilter {
+            limit: 1000,
+            ..CallFilter::default()
+        };
+        assert_eq!(store.calls(&account.sid, &filter).unwrap().len(), 300);
+    }
+}

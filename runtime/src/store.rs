@@ -1,0 +1,1934 @@
+//! Durable embedded store: accounts, functions, TwiML bins, SIP domains and the call log in SQLite
+//! (`DATA/twiml-edge.db`), wasm blobs content-addressed beside it (`DATA/blobs/sha256/ab/ab..`).
+//!
+//! Every method that takes an `account_sid` only reads or changes that account's rows, so a sid of
+//! another account behaves exactly like a missing one; only the `*_by_sid`/`all_*` lookups used for
+//! routing cross accounts.
+
+use std::collections::BTreeSet;
+use std::fmt::Display;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::types::Type;
+use rusqlite::{
+    Connection, OptionalExtension, Params, Row, ToSql, TransactionBehavior, ffi, params,
+};
+use sha2::{Digest, Sha256};
+
+pub use crate::sandbox::GuestLog;
+
+/// Result of a store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique field is taken (domain_name, or a function/bin friendly_name within the account).
+    #[error("{0}")]
+    Conflict(String),
+    /// A blob on disk does not match its hash, or the schema is newer than this build.
+    #[error("{0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("store error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file system failed (a missing blob is `NotFound`).
+    #[error("store i/o error: {0}")]
+    Io(#[from] io::Error),
+}
+
+const DB_FILE: &str = "twiml-edge.db";
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Rows kept per account in the call log; older ones are trimmed on insert.
+const CALL_LOG_LIMIT: u32 = 10_000;
+const MAX_PAGE_SIZE: u32 = 1000;
+const SCHEMA_VERSION: i32 = 1;
+
+// `functions.version_sid` and `function_versions.function_sid` point at each other; the first is
+// deferred so a function and its first version can be inserted in one transaction.
+const SCHEMA: &str = "
+CREATE TABLE accounts (
+    sid TEXT PRIMARY KEY,
+    auth_token TEXT NOT NULL,
+    friendly_name TEXT NOT NULL,
+    date_created INTEGER NOT NULL,
+    date_updated INTEGER NOT NULL,
+    validate_signatures INTEGER NOT NULL DEFAULT 1,
+    enhanced_sip INTEGER NOT NULL DEFAULT 0,
+    twiml_warnings_only INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE functions (
+    sid TEXT PRIMARY KEY,
+    account_sid TEXT NOT NULL REFERENCES accounts(sid),
+    friendly_name TEXT NOT NULL,
+    version_sid TEXT NOT NULL REFERENCES function_versions(sid) DEFERRABLE INITIALLY DEFERRED,
+    date_created INTEGER NOT NULL,
+    date_updated INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX functions_by_name ON functions(account_sid, friendly_name);
+CREATE INDEX functions_by_date ON functions(account_sid, date_created, sid);
+
+CREATE TABLE function_versions (
+    sid TEXT PRIMARY KEY,
+    function_sid TEXT NOT NULL REFERENCES functions(sid) ON DELETE CASCADE,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    date_created INTEGER NOT NULL
+) STRICT;
+CREATE INDEX function_versions_by_function ON function_versions(function_sid, date_created);
+
+CREATE TABLE bins (
+    sid TEXT PRIMARY KEY,
+    account_sid TEXT NOT NULL REFERENCES accounts(sid),
+    friendly_name TEXT NOT NULL,
+    template TEXT NOT NULL,
+    date_created INTEGER NOT NULL,
+    date_updated INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX bins_by_name ON bins(account_sid, friendly_name);
+CREATE INDEX bins_by_date ON bins(account_sid, date_created, sid);
+
+CREATE TABLE domains (
+    sid TEXT PRIMARY KEY,
+    account_sid TEXT NOT NULL REFERENCES accounts(sid),
+    domain_name TEXT NOT NULL,
+    friendly_name TEXT,
+    voice_url TEXT,
+    voice_method TEXT NOT NULL,
+    voice_fallback_url TEXT,
+    voice_fallback_method TEXT NOT NULL,
+    voice_status_callback_url TEXT,
+    voice_status_callback_method TEXT NOT NULL,
+    sip_registration INTEGER NOT NULL,
+    auth_type TEXT NOT NULL,
+    date_created INTEGER NOT NULL,
+    date_updated INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX domains_by_name ON domains(lower(domain_name));
+CREATE INDEX domains_by_date ON domains(account_sid, date_created, sid);
+
+-- No foreign key: the log is history and must never make a batch of records fail.
+CREATE TABLE calls (
+    id INTEGER PRIMARY KEY,
+    call_sid TEXT NOT NULL,
+    account_sid TEXT NOT NULL,
+    domain_sid TEXT,
+    target TEXT NOT NULL,
+    function_sid TEXT,
+    outcome TEXT NOT NULL,
+    error TEXT,
+    fallback TEXT,
+    logs TEXT NOT NULL,
+    twiml TEXT,
+    elapsed_us INTEGER NOT NULL,
+    date_created INTEGER NOT NULL
+) STRICT;
+CREATE INDEX calls_by_date ON calls(account_sid, date_created);
+CREATE INDEX calls_by_function ON calls(account_sid, function_sid, date_created);
+CREATE INDEX calls_by_domain ON calls(account_sid, domain_sid, date_created);
+";
+
+/// An account: the tenant every other resource belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Account {
+    /// `AC` + 32 hex.
+    pub sid: String,
+    /// 32 hex; the HTTP Basic password and the request-signing key.
+    pub auth_token: String,
+    /// Name shown to people.
+    pub friendly_name: String,
+    /// Creation time, unix seconds.
+    pub date_created: i64,
+    /// Last change, unix seconds.
+    pub date_updated: i64,
+    /// Whether webhooks must carry a valid `X-Twilio-Signature` (default true).
+    pub validate_signatures: bool,
+    /// Whether SIP calls get the enhanced SIP parameters (default false).
+    pub enhanced_sip: bool,
+    /// Whether TwiML check failures are only logged instead of failing the call (default false).
+    pub twiml_warnings_only: bool,
+}
+
+/// Changes to an account; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct AccountUpdate {
+    /// New friendly name.
+    pub friendly_name: Option<String>,
+    /// New auth token (rotation).
+    pub auth_token: Option<String>,
+    /// New `validate_signatures`.
+    pub validate_signatures: Option<bool>,
+    /// New `enhanced_sip`.
+    pub enhanced_sip: Option<bool>,
+    /// New `twiml_warnings_only`.
+    pub twiml_warnings_only: Option<bool>,
+}
+
+/// A stored wasm blob, as returned by [`Store::put_blob`] plus its length.
+#[derive(Debug, Clone)]
+pub struct BlobRef {
+    /// Lowercase hex SHA-256 of the blob.
+    pub sha256: String,
+    /// Length in bytes.
+    pub size: u64,
+}
+
+/// A function and its current version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Function {
+    /// `ZH` + 32 hex.
+    pub sid: String,
+    /// Owning account.
+    pub account_sid: String,
+    /// Unique within the account.
+    pub friendly_name: String,
+    /// The version that runs.
+    pub version: FunctionVersion,
+    /// Creation time, unix seconds.
+    pub date_created: i64,
+    /// Last change (new version), unix seconds.
+    pub date_updated: i64,
+}
+
+/// One uploaded build of a function.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FunctionVersion {
+    /// `ZN` + 32 hex.
+    pub sid: String,
+    /// The function it belongs to.
+    pub function_sid: String,
+    /// Hex SHA-256 of the wasm blob.
+    pub sha256: String,
+    /// Blob length in bytes.
+    pub size: u64,
+    /// Upload time, unix seconds.
+    pub date_created: i64,
+}
+
+/// A TwiML bin: a TwiML template served as is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Bin {
+    /// `EH` + 32 hex.
+    pub sid: String,
+    /// Owning account.
+    pub account_sid: String,
+    /// Unique within the account.
+    pub friendly_name: String,
+    /// The TwiML template.
+    pub template: String,
+    /// Creation time, unix seconds.
+    pub date_created: i64,
+    /// Last change, unix seconds.
+    pub date_updated: i64,
+}
+
+/// The writable fields of a SIP domain (Twilio's SipDomain resource); validation is the caller's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DomainFields {
+    /// Full host name, unique across all accounts (case-insensitive).
+    pub domain_name: String,
+    /// Name shown to people.
+    pub friendly_name: Option<String>,
+    /// Webhook called when a call arrives.
+    pub voice_url: Option<String>,
+    /// `GET` or `POST` (Twilio's default is `POST`).
+    pub voice_method: String,
+    /// Webhook called when `voice_url` fails.
+    pub voice_fallback_url: Option<String>,
+    /// Method for `voice_fallback_url`.
+    pub voice_fallback_method: String,
+    /// Webhook told when a call ends.
+    pub voice_status_callback_url: Option<String>,
+    /// Method for `voice_status_callback_url`.
+    pub voice_status_callback_method: String,
+    /// Whether SIP endpoints may register.
+    pub sip_registration: bool,
+    /// Authentication types in use (empty by default).
+    pub auth_type: String,
+}
+
+/// A SIP domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    /// `SD` + 32 hex.
+    pub sid: String,
+    /// Owning account.
+    pub account_sid: String,
+    /// The writable fields.
+    pub fields: DomainFields,
+    /// Creation time, unix seconds.
+    pub date_created: i64,
+    /// Last change, unix seconds.
+    pub date_updated: i64,
+}
+
+/// Which page of a listing to return.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// 0-based page number.
+    pub page: u32,
+    /// Items per page, 1..=1000 (clamped).
+    pub page_size: u32,
+}
+
+/// One page of an account's resources, oldest first.
+#[derive(Debug, Clone)]
+pub struct Listing<T> {
+    /// The page's items.
+    pub items: Vec<T>,
+    /// Number of such resources in the account.
+    pub total: u64,
+    /// Whether a later page has items.
+    pub has_more: bool,
+}
+
+/// What happened on one webhook, for the call log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CallRecord {
+    /// `CA` + 32 hex, as given by the caller (may repeat: action callbacks).
+    pub call_sid: String,
+    /// Account the call was routed to.
+    pub account_sid: String,
+    /// SIP domain the call came through.
+    pub domain_sid: Option<String>,
+    /// What was run, e.g. `function ZH..` or `bin EH..`.
+    pub target: String,
+    /// The function that ran, if any.
+    pub function_sid: Option<String>,
+    /// `ok` or an error code such as `function_deadline`.
+    pub outcome: String,
+    /// Error detail.
+    pub error: Option<String>,
+    /// What ran instead, with its own outcome, as text.
+    pub fallback: Option<String>,
+    /// What the guest logged.
+    pub logs: Vec<GuestLog>,
+    /// The TwiML answered.
+    pub twiml: Option<String>,
+    /// Time spent handling the webhook.
+    pub elapsed_us: u64,
+    /// When the call arrived, unix seconds.
+    pub date_created: i64,
+}
+
+/// Which call records to return.
+#[derive(Debug, Clone, Default)]
+pub struct CallFilter {
+    /// Only calls that ran this function.
+    pub function_sid: Option<String>,
+    /// Only calls through this SIP domain.
+    pub domain_sid: Option<String>,
+    /// At most this many records (capped at the log size).
+    pub limit: u32,
+}
+
+/// The store: one SQLite connection behind a mutex plus the blob directory.
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+    dir: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`, migrating a fresh database.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        let blobs = data_dir.join("blobs").join("sha256");
+        fs::create_dir_all(&blobs)
+            .map_err(|e| io_context(e, format_args!("failed to create {blobs:?}")))?;
+        let path = data_dir.join(DB_FILE);
+        let mut conn = Connection::open(&path)?;
+        // First, so that the pragmas below wait for a CLI or server holding a lock.
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(path = %path.display(), mode, "database is not in WAL mode");
+        }
+        // FULL fsyncs the WAL on every commit: an acknowledged write survives power loss.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        migrate(&mut conn, &path)?;
+        tracing::debug!(path = %path.display(), "store opened");
+        Ok(Self {
+            conn: Mutex::new(conn),
+            dir: data_dir.to_owned(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic mid-transaction rolled it back when the transaction dropped, so the connection
+        // is still consistent.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // ---- accounts
+
+    /// Creates an account with a random sid and auth token.
+    pub fn create_account(&self, friendly_name: &str) -> Result<Account> {
+        self.import_account(&new_sid("AC")?, &random_hex()?, friendly_name)
+    }
+
+    /// Creates an account with a given sid and token; `Conflict` if the sid exists.
+    pub fn import_account(
+        &self,
+        sid: &str,
+        auth_token: &str,
+        friendly_name: &str,
+    ) -> Result<Account> {
+        let now = now();
+        self.lock()
+            .execute(
+                "INSERT INTO accounts (sid, auth_token, friendly_name, date_created, date_updated)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+                (sid, auth_token, friendly_name, now),
+            )
+            .map_err(conflict(|| format!("account {sid:?} already exists")))?;
+        Ok(Account {
+            sid: sid.to_owned(),
+            auth_token: auth_token.to_owned(),
+            friendly_name: friendly_name.to_owned(),
+            date_created: now,
+            date_updated: now,
+            validate_signatures: true,
+            enhanced_sip: false,
+            twiml_warnings_only: false,
+        })
+    }
+
+    /// The account with this sid.
+    pub fn account(&self, sid: &str) -> Result<Option<Account>> {
+        find(&self.lock(), "x.sid = ?1", [sid])
+    }
+
+    /// Every account, oldest first.
+    pub fn accounts(&self) -> Result<Vec<Account>> {
+        find_all(&self.lock(), "ORDER BY x.date_created, x.sid", [])
+    }
+
+    /// Applies `update` to an account; `None` when it does not exist.
+    pub fn update_account(&self, sid: &str, update: &AccountUpdate) -> Result<Option<Account>> {
+        let conn = self.lock();
+        let changed = conn.execute(
+            "UPDATE accounts SET friendly_name = coalesce(?2, friendly_name),
+                 auth_token = coalesce(?3, auth_token),
+                 validate_signatures = coalesce(?4, validate_signatures),
+                 enhanced_sip = coalesce(?5, enhanced_sip),
+                 twiml_warnings_only = coalesce(?6, twiml_warnings_only),
+                 date_updated = ?7
+             WHERE sid = ?1",
+            params![
+                sid,
+                update.friendly_name,
+                update.auth_token,
+                update.validate_signatures,
+                update.enhanced_sip,
+                update.twiml_warnings_only,
+                now()
+            ],
+        )?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        find(&conn, "x.sid = ?1", [sid])
+    }
+
+    // ---- blobs
+
+    /// Stores a wasm blob atomically and durably; returns its hex SHA-256.
+    pub fn put_blob(&self, wasm: &[u8]) -> Result<String> {
+        let sha256 = hex::encode(Sha256::digest(wasm));
+        let path = self.blob_path(&sha256);
+        match fs::read(&path) {
+            Ok(existing) if existing == wasm => return Ok(sha256),
+            Ok(_) => tracing::warn!(sha256, "blob on disk does not match its hash, rewriting it"),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(io_context(e, format_args!("failed to read blob {path:?}")).into());
+            }
+        }
+        let dir = path.parent().expect("blob path has a parent");
+        match fs::create_dir(dir) {
+            // The new directory entry must be durable too.
+            Ok(()) => sync_dir(dir.parent().expect("blob dir has a parent"))?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_context(e, format_args!("failed to create {dir:?}")).into()),
+        }
+        write_atomic(dir, &sha256, wasm)?;
+        tracing::debug!(sha256, size = wasm.len(), "blob stored");
+        Ok(sha256)
+    }
+
+    /// Reads a blob, verifying its hash: `Corrupt` on mismatch, `Io` `NotFound` when missing.
+    pub fn blob(&self, sha256: &str) -> Result<Vec<u8>> {
+        if sha256.len() != 64
+            || !sha256
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            let msg = format!("blob hash {sha256:?} is not 64 lowercase hex digits");
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, msg).into());
+        }
+        let path = self.blob_path(sha256);
+        let bytes = fs::read(&path)
+            .map_err(|e| io_context(e, format_args!("failed to read blob {path:?}")))?;
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if actual != sha256 {
+            return Err(StoreError::Corrupt(format!(
+                "blob {path:?} does not match its hash (content hashes to {actual:?}); upload the function again"
+            )));
+        }
+        Ok(bytes)
+    }
+
+    fn blob_path(&self, sha256: &str) -> PathBuf {
+        self.dir
+            .join("blobs")
+            .join("sha256")
+            .join(&sha256[..2])
+            .join(sha256)
+    }
+
+    // ---- functions
+
+    /// Creates a function whose first version is `blob`; `Conflict` if the name is taken.
+    pub fn create_function(
+        &self,
+        account_sid: &str,
+        friendly_name: &str,
+        blob: &BlobRef,
+    ) -> Result<Function> {
+        let (sid, now) = (new_sid("ZH")?, now());
+        let version = new_version(&sid, blob, now)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO functions (sid, account_sid, friendly_name, version_sid, date_created, date_updated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            (&sid, account_sid, friendly_name, &version.sid, now),
+        )
+        .map_err(conflict(|| format!("a function named {friendly_name:?} already exists")))?;
+        insert_version(&tx, &version)?;
+        tx.commit()?;
+        Ok(Function {
+            sid,
+            account_sid: account_sid.to_owned(),
+            friendly_name: friendly_name.to_owned(),
+            version,
+            date_created: now,
+            date_updated: now,
+        })
+    }
+
+    /// Makes `blob` the function's current version; `None` if the account has no such function.
+    pub fn add_function_version(
+        &self,
+        account_sid: &str,
+        function_sid: &str,
+        blob: &BlobRef,
+    ) -> Result<Option<Function>> {
+        let version = new_version(function_sid, blob, now())?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE functions SET version_sid = ?3, date_updated = ?4 WHERE account_sid = ?1 AND sid = ?2",
+            (account_sid, function_sid, &version.sid, version.date_created),
+        )?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        insert_version(&tx, &version)?;
+        let function = find(
+            &tx,
+            "x.account_sid = ?1 AND x.sid = ?2",
+            (account_sid, function_sid),
+        )?;
+        tx.commit()?;
+        Ok(function)
+    }
+
+    /// The account's function with this sid.
+    pub fn function(&self, account_sid: &str, sid: &str) -> Result<Option<Function>> {
+        find(
+            &self.lock(),
+            "x.account_sid = ?1 AND x.sid = ?2",
+            (account_sid, sid),
+        )
+    }
+
+    /// The function with this sid in any account (for routing).
+    pub fn function_by_sid(&self, sid: &str) -> Result<Option<Function>> {
+        find(&self.lock(), "x.sid = ?1", [sid])
+    }
+
+    /// The account's function with this friendly name.
+    pub fn function_by_name(
+        &self,
+        account_sid: &str,
+        friendly_name: &str,
+    ) -> Result<Option<Function>> {
+        find(
+            &self.lock(),
+            "x.account_sid = ?1 AND x.friendly_name = ?2",
+            (account_sid, friendly_name),
+        )
+    }
+
+    /// One page of the account's functions, oldest first.
+    pub fn functions(&self, account_sid: &str, page: Page) -> Result<Listing<Function>> {
+        listing(&mut self.lock(), account_sid, page)
+    }
+
+    /// Every function of every account (for loading at start).
+    pub fn all_functions(&self) -> Result<Vec<Function>> {
+        find_all(&self.lock(), "ORDER BY x.date_created, x.sid", [])
+    }
+
+    /// The versions of the account's function, newest first; `None` if there is no such function.
+    pub fn function_versions(
+        &self,
+        account_sid: &str,
+        function_sid: &str,
+    ) -> Result<Option<Vec<FunctionVersion>>> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let exists = tx
+            .query_row(
+                "SELECT 1 FROM functions WHERE account_sid = ?1 AND sid = ?2",
+                (account_sid, function_sid),
+                |_| Ok(()),
+            )
+            .optional()?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let mut stmt = tx.prepare_cached(
+            "SELECT sid, function_sid, sha256, size, date_created FROM function_versions
+             WHERE function_sid = ?1 ORDER BY date_created DESC, rowid DESC",
+        )?;
+        let versions = stmt
+            .query_map([function_sid], |r| version_at(r, 0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Some(versions))
+    }
+
+    /// Deletes the account's function and its versions (blobs stay: they may be shared).
+    pub fn delete_function(&self, account_sid: &str, sid: &str) -> Result<bool> {
+        delete::<Function>(&self.lock(), account_sid, sid)
+    }
+
+    // ---- TwiML bins
+
+    /// Creates a bin; `Conflict` if the name is taken in the account.
+    pub fn create_bin(
+        &self,
+        account_sid: &str,
+        friendly_name: &str,
+        template: &str,
+    ) -> Result<Bin> {
+        let (sid, now) = (new_sid("EH")?, now());
+        self.lock()
+            .execute(
+                "INSERT INTO bins (sid, account_sid, friendly_name, template, date_created, date_updated)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                (&sid, account_sid, friendly_name, template, now),
+            )
+            .map_err(conflict(|| format!("a bin named {friendly_name:?} already exists")))?;
+        Ok(Bin {
+            sid,
+            account_sid: account_sid.to_owned(),
+            friendly_name: friendly_name.to_owned(),
+            template: template.to_owned(),
+            date_created: now,
+            date_updated: now,
+        })
+    }
+
+    /// Changes the given fields of a bin; `None` if missing, `Conflict` if the name is taken.
+    pub fn update_bin(
+        &self,
+        account_sid: &str,
+        sid: &str,
+        friendly_name: Option<&str>,
+        template: Option<&str>,
+    ) -> Result<Option<Bin>> {
+        let conn = self.lock();
+        let changed = conn
+            .execute(
+                "UPDATE bins SET friendly_name = coalesce(?3, friendly_name), template = coalesce(?4, template),
+                     date_updated = ?5
+                 WHERE account_sid = ?1 AND sid = ?2",
+                (account_sid, sid, friendly_name, template, now()),
+            )
+            .map_err(conflict(|| format!("a bin named {:?} already exists", friendly_name.unwrap_or_default())))?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        find(
+            &conn,
+            "x.account_sid = ?1 AND x.sid = ?2",
+            (account_sid, sid),
+        )
+    }
+
+    /// The account's bin with this sid.
+    pub fn bin(&self, account_sid: &str, sid: &str) -> Result<Option<Bin>> {
+        find(
+            &self.lock(),
+            "x.account_sid = ?1 AND x.sid = ?2",
+            (account_sid, sid),
+        )
+    }
+
+    /// The bin with this sid in any account (for routing).
+    pub fn bin_by_sid(&self, sid: &str) -> Result<Option<Bin>> {
+        find(&self.lock(), "x.sid = ?1", [sid])
+    }
+
+    /// One page of the account's bins, oldest first.
+    pub fn bins(&self, account_sid: &str, page: Page) -> Result<Listing<Bin>> {
+        listing(&mut self.lock(), account_sid, page)
+    }
+
+    /// The account's bin with this friendly name.
+    pub fn bin_by_name(&self, account_sid: &str, friendly_name: &str) -> Result<Option<Bin>> {
+        find(
+            &self.lock(),
+            "x.account_sid = ?1 AND x.friendly_name = ?2",
+            (account_sid, friendly_name),
+        )
+    }
+
+    /// Every bin of every account (for loading at start).
+    pub fn all_bins(&self) -> Result<Vec<Bin>> {
+        find_all(&self.lock(), "ORDER BY x.date_created, x.sid", [])
+    }
+
+    /// Deletes the account's bin.
+    pub fn delete_bin(&self, account_sid: &str, sid: &str) -> Result<bool> {
+        delete::<Bin>(&self.lock(), account_sid, sid)
+    }
+
+    // ---- SIP domains
+
+    /// Creates a SIP domain; `Conflict` if the domain name is taken (in any account).
+    pub fn create_domain(&self, account_sid: &str, fields: &DomainFields) -> Result<Domain> {
+        let (sid, now) = (new_sid("SD")?, now());
+        let f = fields;
+        self.lock()
+            .execute(
+                "INSERT INTO domains (sid, account_sid, domain_name, friendly_name, voice_url, voice_method,
+                     voice_fallback_url, voice_fallback_method, voice_status_callback_url,
+                     voice_status_callback_method, sip_registration, auth_type, date_created, date_updated)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+                params![
+                    sid,
+                    account_sid,
+                    f.domain_name,
+                    f.friendly_name,
+                    f.voice_url,
+                    f.voice_method,
+                    f.voice_fallback_url,
+                    f.voice_fallback_method,
+                    f.voice_status_callback_url,
+                    f.voice_status_callback_method,
+                    f.sip_registration,
+                    f.auth_type,
+                    now
+                ],
+            )
+            .map_err(conflict(|| domain_taken(&f.domain_name)))?;
+        Ok(Domain {
+            sid,
+            account_sid: account_sid.to_owned(),
+            fields: fields.clone(),
+            date_created: now,
+            date_updated: now,
+        })
+    }
+
+    /// Replaces every field of a domain; `None` if missing, `Conflict` if the name is taken.
+    pub fn update_domain(
+        &self,
+        account_sid: &str,
+        sid: &str,
+        fields: &DomainFields,
+    ) -> Result<Option<Domain>> {
+        let f = fields;
+        let conn = self.lock();
+        let changed = conn
+            .execute(
+                "UPDATE domains SET domain_name = ?3, friendly_name = ?4, voice_url = ?5, voice_method = ?6,
+                     voice_fallback_url = ?7, voice_fallback_method = ?8, voice_status_callback_url = ?9,
+                     voice_status_callback_method = ?10, sip_registration = ?11, auth_type = ?12,
+                     date_updated = ?13
+                 WHERE account_sid = ?1 AND sid = ?2",
+                params![
+                    account_sid,
+                    sid,
+                    f.domain_name,
+                    f.friendly_name,
+                    f.voice_url,
+                    f.voice_method,
+                    f.voice_fallback_url,
+                    f.voice_fallback_method,
+                    f.voice_status_callback_url,
+                    f.voice_status_callback_method,
+                    f.sip_registration,
+                    f.auth_type,
+                    now()
+                ],
+            )
+            .map_err(conflict(|| domain_taken(&f.domain_name)))?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        find(
+            &conn,
+            "x.account_sid = ?1 AND x.sid = ?2",
+            (account_sid, sid),
+        )
+    }
+
+    /// The account's domain with this sid.
+    pub fn domain(&self, account_sid: &str, sid: &str) -> Result<Option<Domain>> {
+        find(
+            &self.lock(),
+            "x.account_sid = ?1 AND x.sid = ?2",
+            (account_sid, sid),
+        )
+    }
+
+    /// The domain with this sid in any account (for routing).
+    pub fn domain_by_sid(&self, sid: &str) -> Result<Option<Domain>> {
+        find(&self.lock(), "x.sid = ?1", [sid])
+    }
+
+    /// The domain with this host name, ignoring ASCII case (for routing).
+    pub fn domain_by_name(&self, domain_name: &str) -> Result<Option<Domain>> {
+        find(
+            &self.lock(),
+            "lower(x.domain_name) = lower(?1)",
+            [domain_name],
+        )
+    }
+
+    /// One page of the account's domains, oldest first (date_created, then sid).
+    pub fn domains(&self, account_sid: &str, page: Page) -> Result<Listing<Domain>> {
+        listing(&mut self.lock(), account_sid, page)
+    }
+
+    /// Every domain of every account (for routing from memory).
+    pub fn all_domains(&self) -> Result<Vec<Domain>> {
+        find_all(&self.lock(), "ORDER BY x.date_created, x.sid", [])
+    }
+
+    /// Deletes the account's domain.
+    pub fn delete_domain(&self, account_sid: &str, sid: &str) -> Result<bool> {
+        delete::<Domain>(&self.lock(), account_sid, sid)
+    }
+
+    // ---- call log
+
+    /// Appends call records in one transaction, then trims each account's log to its newest rows.
+    pub fn record_calls(&self, calls: &[CallRecord]) -> Result<()> {
+        if calls.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO calls (call_sid, account_sid, domain_sid, target, function_sid, outcome, error,
+                     fallback, logs, twiml, elapsed_us, date_created)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            for c in calls {
+                let logs = serde_json::to_string(&c.logs).map_err(io::Error::from)?;
+                insert.execute(params![
+                    c.call_sid,
+                    c.account_sid,
+                    c.domain_sid,
+                    c.target,
+                    c.function_sid,
+                    c.outcome,
+                    c.error,
+                    c.fallback,
+                    logs,
+                    c.twiml,
+                    sql_u64(c.elapsed_us),
+                    c.date_created
+                ])?;
+            }
+            // Walks at most CALL_LOG_LIMIT entries of calls_by_date per account in the batch.
+            let mut trim = tx.prepare_cached(
+                "DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE account_sid = ?1
+                     ORDER BY date_created DESC, id DESC LIMIT -1 OFFSET ?2)",
+            )?;
+            let accounts: BTreeSet<&str> = calls.iter().map(|c| c.account_sid.as_str()).collect();
+            for account_sid in accounts {
+                trim.execute((account_sid, CALL_LOG_LIMIT))?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The account's call records matching `filter`, newest first, at most `filter.limit`.
+    pub fn calls(&self, account_sid: &str, filter: &CallFilter) -> Result<Vec<CallRecord>> {
+        let mut tail = String::from("WHERE x.account_sid = ?");
+        let mut args: Vec<&dyn ToSql> = vec![&account_sid];
+        if let Some(function_sid) = &filter.function_sid {
+            tail.push_str(" AND x.function_sid = ?");
+            args.push(function_sid);
+        }
+        if let Some(domain_sid) = &filter.domain_sid {
+            tail.push_str(" AND x.domain_sid = ?");
+            args.push(domain_sid);
+        }
+        tail.push_str(" ORDER BY x.date_created DESC, x.id DESC LIMIT ?");
+        let limit = filter.limit.min(CALL_LOG_LIMIT);
+        args.push(&limit);
+        find_all(&self.lock(), &tail, rusqlite::params_from_iter(args))
+    }
+}
+
+/// Creates the schema on a fresh database; refuses one written by a newer build.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    // IMMEDIATE so a CLI and a server opening a fresh database together create the schema once.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    match tx.pragma_query_value(None, "user_version", |r| r.get::<_, i32>(0))? {
+        0 => {
+            tx.execute_batch(SCHEMA)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            tracing::info!(path = %path.display(), version = SCHEMA_VERSION, "store schema created");
+        }
+        SCHEMA_VERSION => {}
+        version => {
+            return Err(StoreError::Corrupt(format!(
+                "database {path:?} has schema version {version}, this build knows {SCHEMA_VERSION}; \
+                 use a newer twiml-edge"
+            )));
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A row type with a `SELECT .. FROM <TABLE> x` so lookups, listings and deletes share one path.
+trait Record: Sized {
+    const TABLE: &'static str;
+    const SELECT: &'static str;
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self>;
+}
+
+impl Record for Account {
+    const TABLE: &'static str = "accounts";
+    const SELECT: &'static str =
+        "SELECT x.sid, x.auth_token, x.friendly_name, x.date_created, x.date_updated,
+        x.validate_signatures, x.enhanced_sip, x.twiml_warnings_only FROM accounts x";
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            sid: r.get(0)?,
+            auth_token: r.get(1)?,
+            friendly_name: r.get(2)?,
+            date_created: r.get(3)?,
+            date_updated: r.get(4)?,
+            validate_signatures: r.get(5)?,
+            enhanced_sip: r.get(6)?,
+            twiml_warnings_only: r.get(7)?,
+        })
+    }
+}
+
+impl Record for Function {
+    const TABLE: &'static str = "functions";
+    const SELECT: &'static str =
+        "SELECT x.sid, x.account_sid, x.friendly_name, x.date_created, x.date_updated,
+        v.sid, v.function_sid, v.sha256, v.size, v.date_created
+        FROM functions x JOIN function_versions v ON v.sid = x.version_sid";
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            sid: r.get(0)?,
+            account_sid: r.get(1)?,
+            friendly_name: r.get(2)?,
+            date_created: r.get(3)?,
+            date_updated: r.get(4)?,
+            version: version_at(r, 5)?,
+        })
+    }
+}
+
+impl Record for Bin {
+    const TABLE: &'static str = "bins";
+    const SELECT: &'static str = "SELECT x.sid, x.account_sid, x.friendly_name, x.template, x.date_created, x.date_updated FROM bins x";
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            sid: r.get(0)?,
+            account_sid: r.get(1)?,
+            friendly_name: r.get(2)?,
+            template: r.get(3)?,
+            date_created: r.get(4)?,
+            date_updated: r.get(5)?,
+        })
+    }
+}
+
+impl Record for Domain {
+    const TABLE: &'static str = "domains";
+    const SELECT: &'static str = "SELECT x.sid, x.account_sid, x.domain_name, x.friendly_name, x.voice_url,
+        x.voice_method, x.voice_fallback_url, x.voice_fallback_method, x.voice_status_callback_url,
+        x.voice_status_callback_method, x.sip_registration, x.auth_type, x.date_created, x.date_updated
+        FROM domains x";
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            sid: r.get(0)?,
+            account_sid: r.get(1)?,
+            fields: DomainFields {
+                domain_name: r.get(2)?,
+                friendly_name: r.get(3)?,
+                voice_url: r.get(4)?,
+                voice_method: r.get(5)?,
+                voice_fallback_url: r.get(6)?,
+                voice_fallback_method: r.get(7)?,
+                voice_status_callback_url: r.get(8)?,
+                voice_status_callback_method: r.get(9)?,
+                sip_registration: r.get(10)?,
+                auth_type: r.get(11)?,
+            },
+            date_created: r.get(12)?,
+            date_updated: r.get(13)?,
+        })
+    }
+}
+
+impl Record for CallRecord {
+    const TABLE: &'static str = "calls";
+    const SELECT: &'static str =
+        "SELECT x.call_sid, x.account_sid, x.domain_sid, x.target, x.function_sid,
+        x.outcome, x.error, x.fallback, x.logs, x.twiml, x.elapsed_us, x.date_created FROM calls x";
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        let logs: String = r.get(8)?;
+        Ok(Self {
+            call_sid: r.get(0)?,
+            account_sid: r.get(1)?,
+            domain_sid: r.get(2)?,
+            target: r.get(3)?,
+            function_sid: r.get(4)?,
+            outcome: r.get(5)?,
+            error: r.get(6)?,
+            fallback: r.get(7)?,
+            logs: serde_json::from_str(&logs).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(8, Type::Text, Box::new(e))
+            })?,
+            twiml: r.get(9)?,
+            elapsed_us: get_u64(r, 10)?,
+            date_created: r.get(11)?,
+        })
+    }
+}
+
+fn find<T: Record>(conn: &Connection, filter: &str, params: impl Params) -> Result<Option<T>> {
+    let mut stmt = conn.prepare_cached(&format!("{} WHERE {filter}", T::SELECT))?;
+    Ok(stmt.query_row(params, T::from_row).optional()?)
+}
+
+fn find_all<T: Record>(conn: &Connection, tail: &str, params: impl Params) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(&format!("{} {tail}", T::SELECT))?;
+    let rows = stmt
+        .query_map(params, T::from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+fn listing<T: Record>(conn: &mut Connection, account_sid: &str, page: Page) -> Result<Listing<T>> {
+    let size = page.page_size.clamp(1, MAX_PAGE_SIZE);
+    let offset = u64::from(page.page) * u64::from(size);
+    // One transaction so `total` and `items` come from the same snapshot.
+    let tx = conn.transaction()?;
+    let count = format!("SELECT count(*) FROM {} WHERE account_sid = ?1", T::TABLE);
+    let total = u64::try_from(tx.query_row(&count, [account_sid], |r| r.get::<_, i64>(0))?)
+        .unwrap_or_default();
+    let items: Vec<T> = find_all(
+        &tx,
+        "WHERE x.account_sid = ?1 ORDER BY x.date_created, x.sid LIMIT ?2 OFFSET ?3",
+        (account_sid, size, sql_u64(offset)),
+    )?;
+    let has_more = offset + (items.len() as u64) < total;
+    Ok(Listing {
+        items,
+        total,
+        has_more,
+    })
+}
+
+fn delete<T: Record>(conn: &Connection, account_sid: &str, sid: &str) -> Result<bool> {
+    let sql = format!(
+        "DELETE FROM {} WHERE account_sid = ?1 AND sid = ?2",
+        T::TABLE
+    );
+    Ok(conn.execute(&sql, (account_sid, sid))? > 0)
+}
+
+fn version_at(r: &Row<'_>, i: usize) -> rusqlite::Result<FunctionVersion> {
+    Ok(FunctionVersion {
+        sid: r.get(i)?,
+        function_sid: r.get(i + 1)?,
+        sha256: r.get(i + 2)?,
+        size: get_u64(r, i + 3)?,
+        date_created: r.get(i + 4)?,
+    })
+}
+
+fn new_version(function_sid: &str, blob: &BlobRef, now: i64) -> Result<FunctionVersion> {
+    Ok(FunctionVersion {
+        sid: new_sid("ZN")?,
+        function_sid: function_sid.to_owned(),
+        sha256: blob.sha256.clone(),
+        size: blob.size,
+        date_created: now,
+    })
+}
+
+fn insert_version(conn: &Connection, v: &FunctionVersion) -> Result<()> {
+    conn.execute(
+        "INSERT INTO function_versions (sid, function_sid, sha256, size, date_created) VALUES (?1, ?2, ?3, ?4, ?5)",
+        (&v.sid, &v.function_sid, &v.sha256, sql_u64(v.size), v.date_created),
+    )?;
+    Ok(())
+}
+
+/// Maps a unique-constraint failure to `Conflict(message)`, anything else to `Sqlite`.
+fn conflict(message: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| match e.sqlite_error().map(|f| f.extended_code) {
+        Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => {
+            StoreError::Conflict(message())
+        }
+        _ => e.into(),
+    }
+}
+
+fn domain_taken(domain_name: &str) -> String {
+    format!("domain name {domain_name:?} is already in use")
+}
+
+fn get_u64(r: &Row<'_>, i: usize) -> rusqlite::Result<u64> {
+    u64::try_from(r.get::<_, i64>(i)?)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Integer, Box::new(e)))
+}
+
+/// SQLite integers are i64; sizes and durations never come near the limit.
+fn sql_u64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| sql_u64(d.as_secs()))
+}
+
+/// 32 lowercase hex digits from the OS's random source: the random part of every sid and token.
+pub(crate) fn random_hex() -> io::Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| io::Error::other(format!("failed to read the os random source: {e}")))?;
+    Ok(hex::encode(bytes))
+}
+
+fn new_sid(prefix: &str) -> Result<String> {
+    Ok(format!("{prefix}{}", random_hex()?))
+}
+
+/// Writes `dir/name` so that readers see either nothing or the whole file, even after power loss.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = dir.join(format!(".tmp-{}", random_hex()?));
+    let target = dir.join(name);
+    let written = (|| {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, &target)
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_context(e, format_args!("failed to write {target:?}")).into());
+    }
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_context(e, format_args!("failed to sync directory {dir:?}")).into())
+}
+
+/// Adds what was being done to an i/o error, keeping its kind.
+fn io_context(e: io::Error, what: impl Display) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tempfile::TempDir;
+
+    fn open() -> (TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    fn is_sid(sid: &str, prefix: &str) -> bool {
+        sid.len() == 34
+            && sid.starts_with(prefix)
+            && sid[2..]
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    }
+
+    fn blob(store: &Store, wasm: &[u8]) -> BlobRef {
+        BlobRef {
+            sha256: store.put_blob(wasm).unwrap(),
+            size: wasm.len() as u64,
+        }
+    }
+
+    fn domain_fields(name: &str) -> DomainFields {
+        DomainFields {
+            domain_name: name.to_owned(),
+            voice_url: Some("https://example.com/voice".to_owned()),
+            voice_method: "POST".to_owned(),
+            voice_fallback_method: "POST".to_owned(),
+            voice_status_callback_method: "POST".to_owned(),
+            ..DomainFields::default()
+        }
+    }
+
+    fn call(
+        account_sid: &str,
+        n: i64,
+        function_sid: Option<&str>,
+        domain_sid: Option<&str>,
+    ) -> CallRecord {
+        CallRecord {
+            call_sid: format!("CA{n:032x}"),
+            account_sid: account_sid.to_owned(),
+            domain_sid: domain_sid.map(str::to_owned),
+            target: function_sid.map_or("bin EH0".to_owned(), |f| format!("function {f}")),
+            function_sid: function_sid.map(str::to_owned),
+            outcome: "ok".to_owned(),
+            error: None,
+            fallback: None,
+            logs: vec![GuestLog {
+                level: "info".to_owned(),
+                message: format!("call {n}"),
+                fields: vec![("n".to_owned(), n.to_string())],
+            }],
+            twiml: Some("<Response/>".to_owned()),
+            elapsed_us: 1234,
+            date_created: 1_700_000_000 + n,
+        }
+    }
+
+    const ALL: Page = Page {
+        page: 0,
+        page_size: 1000,
+    };
+
+    #[test]
+    fn store_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Store>();
+    }
+
+    #[test]
+    fn opens_with_durable_pragmas() {
+        let (dir, store) = open();
+        assert!(dir.path().join(DB_FILE).is_file());
+        assert!(dir.path().join("blobs/sha256").is_dir());
+        let conn = store.lock();
+        let pragma = |name: &str| {
+            conn.pragma_query_value(None, name, |r| r.get::<_, rusqlite::types::Value>(0))
+                .unwrap()
+        };
+        assert_eq!(
+            pragma("journal_mode"),
+            rusqlite::types::Value::Text("wal".into())
+        );
+        assert_eq!(pragma("synchronous"), rusqlite::types::Value::Integer(2)); // FULL
+        assert_eq!(pragma("foreign_keys"), rusqlite::types::Value::Integer(1));
+        assert_eq!(
+            pragma("user_version"),
+            rusqlite::types::Value::Integer(SCHEMA_VERSION.into())
+        );
+    }
+
+    #[test]
+    fn accounts() {
+        let (_dir, store) = open();
+        let a = store.create_account("Acme").unwrap();
+        assert!(is_sid(&a.sid, "AC"), "{a:?}");
+        assert!(
+            a.auth_token.len() == 32
+                && a.auth_token
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert!(a.validate_signatures && !a.enhanced_sip && !a.twiml_warnings_only);
+        assert_eq!(store.account(&a.sid).unwrap(), Some(a.clone()));
+
+        let sid = format!("AC{}", "1".repeat(32));
+        let b = store
+            .import_account(&sid, &"2".repeat(32), "Imported")
+            .unwrap();
+        assert_eq!(store.account(&sid).unwrap(), Some(b.clone()));
+        assert!(matches!(
+            store.import_account(&sid, "x", "y"),
+            Err(StoreError::Conflict(_))
+        ));
+        let mut all = store.accounts().unwrap();
+        all.sort_by(|x, y| x.sid.cmp(&y.sid));
+        let mut expected = vec![a.clone(), b];
+        expected.sort_by(|x, y| x.sid.cmp(&y.sid));
+        assert_eq!(all, expected);
+
+        let update = AccountUpdate {
+            friendly_name: Some("Acme Inc".into()),
+            auth_token: Some("f".repeat(32)),
+            validate_signatures: Some(false),
+            enhanced_sip: Some(true),
+            twiml_warnings_only: Some(true),
+        };
+        let updated = store.update_account(&a.sid, &update).unwrap().unwrap();
+        assert_eq!(
+            (updated.friendly_name.as_str(), updated.auth_token.as_str()),
+            ("Acme Inc", "f".repeat(32).as_str())
+        );
+        assert!(
+            !updated.validate_signatures && updated.enhanced_sip && updated.twiml_warnings_only
+        );
+        assert_eq!(updated.date_created, a.date_created);
+        // An empty update changes nothing but the timestamp.
+        let same = store
+            .update_account(&a.sid, &AccountUpdate::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(same.friendly_name, "Acme Inc");
+        assert!(same.enhanced_sip);
+        assert_eq!(store.update_account("ACmissing", &update).unwrap(), None);
+        assert_eq!(store.account("ACmissing").unwrap(), None);
+    }
+
+    #[test]
+    fn blobs_round_trip_are_idempotent_and_detect_corruption() {
+        let (dir, store) = open();
+        let wasm = b"\0asm\x01\0\0\0 some component bytes";
+        let sha = store.put_blob(wasm).unwrap();
+        assert_eq!(sha, hex::encode(Sha256::digest(wasm)));
+        let path = dir.path().join("blobs/sha256").join(&sha[..2]).join(&sha);
+        assert!(path.is_file());
+        assert_eq!(store.blob(&sha).unwrap(), wasm);
+
+        let before = fs::metadata(&path).unwrap().modified().unwrap();
+        assert_eq!(store.put_blob(wasm).unwrap(), sha);
+        assert_eq!(
+            fs::metadata(&path).unwrap().modified().unwrap(),
+            before,
+            "existing blob was rewritten"
+        );
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            [std::ffi::OsString::from(&sha)],
+            "temp files left behind"
+        );
+
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[3] ^= 0xff;
+        fs::write(&path, &bytes).unwrap();
+        assert!(matches!(store.blob(&sha), Err(StoreError::Corrupt(_))));
+        // Uploading the same content again repairs the damaged file.
+        assert_eq!(store.put_blob(wasm).unwrap(), sha);
+        assert_eq!(store.blob(&sha).unwrap(), wasm);
+
+        let missing = hex::encode(Sha256::digest(b"never stored"));
+        assert!(
+            matches!(store.blob(&missing), Err(StoreError::Io(e)) if e.kind() == io::ErrorKind::NotFound)
+        );
+        assert!(
+            matches!(store.blob("../../twiml-edge.db"), Err(StoreError::Io(e)) if e.kind() == io::ErrorKind::InvalidInput)
+        );
+    }
+
+    #[test]
+    fn functions() {
+        let (_dir, store) = open();
+        let a = store.create_account("A").unwrap().sid;
+        let b = store.create_account("B").unwrap().sid;
+        let v1 = blob(&store, b"one");
+        let f = store.create_function(&a, "hello", &v1).unwrap();
+        assert!(
+            is_sid(&f.sid, "ZH") && is_sid(&f.version.sid, "ZN"),
+            "{f:?}"
+        );
+        assert_eq!(
+            (
+                f.version.function_sid.as_str(),
+                f.version.sha256.as_str(),
+                f.version.size
+            ),
+            (f.sid.as_str(), v1.sha256.as_str(), 3)
+        );
+        assert_eq!(store.function(&a, &f.sid).unwrap(), Some(f.clone()));
+        assert_eq!(store.function_by_sid(&f.sid).unwrap(), Some(f.clone()));
+        assert_eq!(
+            store.function_by_name(&a, "hello").unwrap(),
+            Some(f.clone())
+        );
+        assert_eq!(store.function_by_name(&a, "nope").unwrap(), None);
+
+        assert!(
+            matches!(store.create_function(&a, "hello", &v1), Err(StoreError::Conflict(m)) if m.contains("\"hello\""))
+        );
+        let other = store.create_function(&b, "hello", &v1).unwrap(); // names are per account
+
+        let v2 = blob(&store, b"two");
+        let g = store
+            .add_function_version(&a, &f.sid, &v2)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (g.sid.as_str(), g.version.sha256.as_str()),
+            (f.sid.as_str(), v2.sha256.as_str())
+        );
+        assert_ne!(g.version.sid, f.version.sid);
+        assert_eq!(store.function(&a, &f.sid).unwrap(), Some(g.clone()));
+        let versions = store.function_versions(&a, &f.sid).unwrap().unwrap();
+        assert_eq!(
+            versions,
+            [g.version.clone(), f.version.clone()],
+            "newest first"
+        );
+        assert_eq!(
+            store.add_function_version(&a, "ZHmissing", &v2).unwrap(),
+            None
+        );
+        assert_eq!(store.function_versions(&a, "ZHmissing").unwrap(), None);
+
+        let listing = store.functions(&a, ALL).unwrap();
+        assert_eq!(
+            (listing.items, listing.total, listing.has_more),
+            (vec![g.clone()], 1, false)
+        );
+        let mut all = store.all_functions().unwrap();
+        all.sort_by(|x, y| x.sid.cmp(&y.sid));
+        let mut expected = vec![g.clone(), other];
+        expected.sort_by(|x, y| x.sid.cmp(&y.sid));
+        assert_eq!(all, expected);
+
+        assert!(store.delete_function(&a, &f.sid).unwrap());
+        assert!(!store.delete_function(&a, &f.sid).unwrap());
+        assert_eq!(store.function(&a, &f.sid).unwrap(), None);
+        assert_eq!(store.function_versions(&a, &f.sid).unwrap(), None);
+        let orphans: i64 = store
+            .lock()
+            .query_row(
+                "SELECT count(*) FROM function_versions WHERE function_sid = ?1",
+                [&f.sid],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(orphans, 0);
+        assert_eq!(
+            store.blob(&v1.sha256).unwrap(),
+            b"one",
+            "blobs stay after delete"
+        );
+        // The name is free again.
+        store.create_function(&a, "hello", &v1).unwrap();
+    }
+
+    #[test]
+    fn bins() {
+        let (_dir, store) = open();
+        let a = store.create_account("A").unwrap().sid;
+        let bin = store
+            .create_bin(&a, "greeting", "<Response><Say>Hi</Say></Response>")
+            .unwrap();
+        assert!(is_sid(&bin.sid, "EH"), "{bin:?}");
+        assert_eq!(store.bin(&a, &bin.sid).unwrap(), Some(bin.clone()));
+        assert_eq!(store.bin_by_sid(&bin.sid).unwrap(), Some(bin.clone()));
+        assert!(matches!(
+            store.create_bin(&a, "greeting", ""),
+            Err(StoreError::Conflict(_))
+        ));
+
+        let renamed = store
+            .update_bin(&a, &bin.sid, Some("hello"), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (renamed.friendly_name.as_str(), renamed.template.as_str()),
+            ("hello", bin.template.as_str())
+        );
+        let retemplated = store
+            .update_bin(&a, &bin.sid, None, Some("<Response/>"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                retemplated.friendly_name.as_str(),
+                retemplated.template.as_str()
+            ),
+            ("hello", "<Response/>")
+        );
+        let second = store.create_bin(&a, "second", "<Response/>").unwrap();
+        assert!(matches!(
+            store.update_bin(&a, &second.sid, Some("hello"), None),
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(
+            store.update_bin(&a, "EHmissing", Some("x"), None).unwrap(),
+            None
+        );
+
+        let listing = store.bins(&a, ALL).unwrap();
+        assert_eq!(listing.total, 2);
+        assert_eq!(store.all_bins().unwrap().len(), 2);
+        assert!(store.delete_bin(&a, &bin.sid).unwrap());
+        assert!(!store.delete_bin(&a, &bin.sid).unwrap());
+        assert_eq!(store.bin_by_sid(&bin.sid).unwrap(), None);
+    }
+
+    #[test]
+    fn domains() {
+        let (_dir, store) = open();
+        let a = store.create_account("A").unwrap().sid;
+        let b = store.create_account("B").unwrap().sid;
+        let fields = DomainFields {
+            friendly_name: Some("SF office".into()),
+            voice_fallback_url: Some("https://example.com/fallback".into()),
+            voice_status_callback_url: Some("https://example.com/status".into()),
+            sip_registration: true,
+            auth_type: "CREDENTIAL_LIST".into(),
+            ..domain_fields("acme-sf.sip.twilio.com")
+        };
+        let d = store.create_domain(&a, &fields).unwrap();
+        assert!(is_sid(&d.sid, "SD"), "{d:?}");
+        assert_eq!(d.fields, fields);
+        assert_eq!(store.domain(&a, &d.sid).unwrap(), Some(d.clone()));
+        assert_eq!(store.domain_by_sid(&d.sid).unwrap(), Some(d.clone()));
+        assert_eq!(
+            store.domain_by_name("ACME-SF.sip.Twilio.com").unwrap(),
+            Some(d.clone())
+        );
+        assert_eq!(store.domain_by_name("other.sip.twilio.com").unwrap(), None);
+
+        // Unique across accounts and case.
+        for account in [&a, &b] {
+            let taken = store.create_domain(account, &domain_fields("Acme-SF.SIP.twilio.com"));
+            assert!(
+                matches!(taken, Err(StoreError::Conflict(m)) if m.contains("Acme-SF.SIP.twilio.com"))
+            );
+        }
+
+        let new = DomainFields {
+            voice_method: "GET".into(),
+            ..domain_fields("acme-ny.sip.twilio.com")
+        };
+        let updated = store.update_domain(&a, &d.sid, &new).unwrap().unwrap();
+        assert_eq!(
+            (updated.fields.clone(), updated.date_created),
+            (new.clone(), d.date_created)
+        );
+        assert_eq!(
+            updated.fields.friendly_name, None,
+            "update replaces the full state"
+        );
+        assert_eq!(
+            store.domain_by_name("acme-sf.sip.twilio.com").unwrap(),
+            None
+        );
+        let other = store
+            .create_domain(&b, &domain_fields("acme-sf.sip.twilio.com"))
+            .unwrap();
+        assert!(matches!(
+            store.update_domain(&b, &other.sid, &new),
+            Err(StoreError::Conflict(_))
+        ));
+        // Changing only the case of its own name is not a conflict.
+        let upper = DomainFields {
+            domain_name: "ACME-NY.sip.twilio.com".into(),
+            ..new
+        };
+        assert_eq!(
+            store
+                .update_domain(&a, &d.sid, &upper)
+                .unwrap()
+                .unwrap()
+                .fields,
+            upper
+        );
+        assert_eq!(store.update_domain(&a, "SDmissing", &upper).unwrap(), None);
+
+        assert!(store.delete_domain(&a, &d.sid).unwrap());
+        assert!(!store.delete_domain(&a, &d.sid).unwrap());
+        assert_eq!(
+            store.domain_by_name("acme-ny.sip.twilio.com").unwrap(),
+            None
+        );
+        assert_eq!(store.domains(&a, ALL).unwrap().total, 0);
+        assert_eq!(store.domains(&b, ALL).unwrap().items, [other]);
+    }
+
+    #[test]
+    fn tenancy() {
+        let (_dir, store) = open();
+        let a = store.create_account("A").unwrap().sid;
+        let b = store.create_account("B").unwrap().sid;
+        let v = blob(&store, b"wasm");
+        let f = store.create_function(&a, "f", &v).unwrap();
+        let bin = store.create_bin(&a, "bin", "<Response/>").unwrap();
+        let d = store
+            .create_domain(&a, &domain_fields("a.sip.example.com"))
+            .unwrap();
+
+        assert_eq!(store.function(&b, &f.sid).unwrap(), None);
+        assert_eq!(store.function_by_name(&b, "f").unwrap(), None);
+        assert_eq!(store.function_versions(&b, &f.sid).unwrap(), None);
+        assert_eq!(store.add_function_version(&b, &f.sid, &v).unwrap(), None);
+        assert!(!store.delete_function(&b, &f.sid).unwrap());
+        assert_eq!(store.functions(&b, ALL).unwrap().total, 0);
+
+        assert_eq!(store.bin(&b, &bin.sid).unwrap(), None);
+        assert_eq!(
+            store
+                .update_bin(&b, &bin.sid, Some("stolen"), Some("x"))
+                .unwrap(),
+            None
+        );
+        assert!(!store.delete_bin(&b, &bin.sid).unwrap());
+        assert_eq!(store.bins(&b, ALL).unwrap().total, 0);
+
+        assert_eq!(store.domain(&b, &d.sid).unwrap(), None);
+        assert_eq!(
+            store
+                .update_domain(&b, &d.sid, &domain_fields("b.sip.example.com"))
+                .unwrap(),
+            None
+        );
+        assert!(!store.delete_domain(&b, &d.sid).unwrap());
+        assert_eq!(store.domains(&b, ALL).unwrap().total, 0);
+
+        // Nothing of A's changed, and routing still finds it.
+        assert_eq!(store.function_by_sid(&f.sid).unwrap(), Some(f.clone()));
+        assert_eq!(
+            store.function_versions(&a, &f.sid).unwrap().unwrap().len(),
+            1
+        );
+        assert_eq!(store.bin_by_sid(&bin.sid).unwrap(), Some(bin));
+        assert_eq!(store.domain_by_sid(&d.sid).unwrap(), Some(d.clone()));
+        assert_eq!(store.domain_by_name("a.sip.example.com").unwrap(), Some(d));
+
+        store
+            .record_calls(&[call(&a, 1, Some(&f.sid), None)])
+            .unwrap();
+        assert!(
+            store
+                .calls(
+                    &b,
+                    &CallFilter {
+                        limit: 10,
+                        ..CallFilter::default()
+                    }
+                )
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .calls(
+                    &a,
+                    &CallFilter {
+                        limit: 10,
+                        ..CallFilter::default()
+                    }
+                )
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn rows_need_an_existing_account() {
+        let (_dir, store) = open();
+        assert!(matches!(
+            store.create_bin("ACmissing", "x", ""),
+            Err(StoreError::Sqlite(_))
+        ));
+    }
+
+    #[test]
+    fn paging() {
+        let (_dir, store) = open();
+        let a = store.create_account("A").unwrap().sid;
+        let b = store.create_account("B").unwrap().sid;
+        store
+            .create_domain(&b, &domain_fields("b.sip.example.com"))
+            .unwrap();
+        let mut created: Vec<Domain> = (0..5)
+            .map(|i| {
+                store
+                    .create_domain(&a, &domain_fields(&format!("d{i}.sip.example.com")))
+                    .unwrap()
+            })
+            .collect();
+        // Give them distinct ages that disagree with sid order, so the order tested is by age.
+        created.sort_by(|x, y| y.sid.cmp(&x.sid));
+        for (i, d) in created.iter_mut().enumerate() {
+            d.date_created = 1_000 + i as i64;
+            store
+                .lock()
+                .execute(
+                    "UPDATE domains SET date_created = ?1 WHERE sid = ?2",
+                    (d.date_created, &d.sid),
+                )
+                .unwrap();
+        }
+
+        let page = |page, page_size| store.domains(&a, Page { page, page_size }).unwrap();
+        let mut seen = Vec::new();
+        for (n, (len, more)) in [(2, true), (2, true), (1, false)].into_iter().enumerate() {
+            let listing = page(n as u32, 2);
+            assert_eq!(
+                (listing.items.len(), listing.total, listing.has_more),
+                (len, 5, more),
+                "page {n}"
+            );
+            seen.extend(listing.items);
+        }
+        assert_eq!(seen, created, "oldest first across pages");
+        let beyond = page(3, 2);
+        assert_eq!(
+            (beyond.items.len(), beyond.total, beyond.has_more),
+            (0, 5, false)
+        );
+        let exact = page(0, 5);
+        assert_eq!((exact.items.len(), exact.has_more), (5, false));
+        assert_eq!(
+            page(0, 0).items.len(),
+            1,
+            "page_size is clamped to at least 1"
+        );
+
+        for i in 0..3 {
+            store.create_bin(&a, &format!("bin{i}"), "").unwrap();
+        }
+        let bins = store
+            .bins(
+                &a,
+                Page {
+                    page: 1,
+                    page_size: 2,
+                },
+            )
+            .unwrap();
+        assert_eq!((bins.items.len(), bins.total, bins.has_more), (1, 3, false));
+    }
+
+    #[test]
+    fn call_log() {
+        let (_dir, store) = open();
+        let a = store.create_account("A").unwrap().sid;
+        let (f1, f2, d1) = ("ZH1", "ZH2", "SD1");
+        let records = vec![
+            call(&a, 1, Some(f1), Some(d1)),
+            call(&a, 2, Some(f2), None),
+            call(&a, 3, None, Some(d1)),
+            call(&a, 4, Some(f1), None),
+        ];
+        store.record_calls(&records).unwrap();
+        store.record_calls(&[]).unwrap();
+        let filter = |function_sid: Option<&str>, domain_sid: Option<&str>, limit| CallFilter {
+            function_sid: function_sid.map(str::to_owned),
+            domain_sid: domain_sid.map(str::to_owned),
+            limit,
+        };
+        let sids = |f: CallFilter| -> Vec<String> {
+            store
+                .calls(&a, &f)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.call_sid)
+                .collect()
+        };
+        let nth = |n: usize| records[n - 1].call_sid.clone();
+
+        let all = store.calls(&a, &filter(None, None, 100)).unwrap();
+        assert_eq!(
+            all.first(),
+            Some(&records[3]),
+            "full record round trips, newest first"
+        );
+        assert_eq!(
+            sids(filter(None, None, 100)),
+            [nth(4), nth(3), nth(2), nth(1)]
+        );
+        assert_eq!(sids(filter(None, None, 2)), [nth(4), nth(3)]);
+        assert_eq!(sids(filter(Some(f1), None, 100)), [nth(4), nth(1)]);
+        assert_eq!(sids(filter(None, Some(d1), 100)), [nth(3), nth(1)]);
+        assert_eq!(sids(filter(Some(f1), Some(d1), 100)), [nth(1)]);
+        assert!(sids(filter(None, None, 0)).is_empty());
+    }
+
+    #[test]
+    fn call_log_is_bounded_per_account() {
+        let (_dir, store) = open();
+        let a = store.create_account("A").unwrap().sid;
+        let b = store.create_account("B").unwrap().sid;
+        let limit = i64::from(CALL_LOG_LIMIT);
+        let batch: Vec<_> = (0..limit + 5).map(|n| call(&a, n, None, None)).collect();
+        store.record_calls(&batch).unwrap();
+        store
+            .record_calls(&[call(&b, 0, None, None), call(&a, limit + 5, None, None)])
+            .unwrap();
+
+        let count = |account: &str| -> i64 {
+            store
+                .lock()
+                .query_row(
+                    "SELECT count(*) FROM calls WHERE account_sid = ?1",
+                    [account],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        assert_eq!((count(&a), count(&b)), (limit, 1));
+        let kept = store
+            .calls(
+                &a,
+                &CallFilter {
+                    limit: u32::MAX,
+                    ..CallFilter::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(kept.len(), CALL_LOG_LIMIT as usize);
+        assert_eq!(
+            kept.first().unwrap().date_created,
+            1_700_000_000 + limit + 5
+        );
+        assert_eq!(
+            kept.last().unwrap().date_created,
+            1_700_000_000 + 6,
+            "the oldest were dropped"
+        );
+    }
+
+    #[test]
+    fn reopen_keeps_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let (account, function, bin, domain) = {
+            let store = Store::open(dir.path()).unwrap();
+            let account = store.create_account("A").unwrap();
+            let v1 = blob(&store, b"v1");
+            let function = store.create_function(&account.sid, "f", &v1).unwrap();
+            let function = store
+                .add_function_version(&account.sid, &function.sid, &blob(&store, b"v2"))
+                .unwrap()
+                .unwrap();
+            let bin = store.create_bin(&account.sid, "b", "<Response/>").unwrap();
+            let domain = store
+                .create_domain(&account.sid, &domain_fields("x.sip.example.com"))
+                .unwrap();
+            store
+                .record_calls(&[call(
+                    &account.sid,
+                    1,
+                    Some(&function.sid),
+                    Some(&domain.sid),
+                )])
+                .unwrap();
+            (account, function, bin, domain)
+        };
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.account(&account.sid).unwrap(), Some(account.clone()));
+        assert_eq!(
+            store.function(&account.sid, &function.sid).unwrap(),
+            Some(function.clone())
+        );
+        assert_eq!(
+            store
+                .function_versions(&account.sid, &function.sid)
+                .unwrap()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(store.blob(&function.version.sha256).unwrap(), b"v2");
+        assert_eq!(store.bin(&account.sid, &bin.sid).unwrap(), Some(bin));
+        assert_eq!(
+            store.domain(&account.sid, &domain.sid).unwrap(),
+            Some(domain)
+        );
+        assert_eq!(
+            store
+                .calls(
+                    &account.sid,
+                    &CallFilter {
+                        limit: 10,
+                        ..CallFilter::default()
+                    }
+                )
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        Connection::open(dir.path().join(DB_FILE))
+            .unwrap()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Corrupt(m) if m.contains("schema version 2")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn two_handles_see_each_others_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cli, server) = (
+            Store::open(dir.path()).unwrap(),
+            Store::open(dir.path()).unwrap(),
+        );
+        let account = cli.create_account("A").unwrap();
+        assert_eq!(server.account(&account.sid).unwrap(), Some(account.clone()));
+        let bin = server.create_bin(&account.sid, "b", "<Response/>").unwrap();
+        assert_eq!(cli.bin_by_sid(&bin.sid).unwrap(), Some(bin));
+        let sha = cli.put_blob(b"shared").unwrap();
+        assert_eq!(server.blob(&sha).unwrap(), b"shared");
+        // Uniqueness holds across handles.
+        cli.create_domain(&account.sid, &domain_fields("x.sip.example.com"))
+            .unwrap();
+        assert!(matches!(
+            server.create_domain(&account.sid, &domain_fields("X.sip.example.com")),
+            Err(StoreError::Conflict(_))
+        ));
+    }
+}
