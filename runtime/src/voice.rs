@@ -295,7 +295,7 @@ impl App {
     /// The function or bin of `account_sid` that `url` names: `.../voice/functions/ZH...` or
     /// `.../voice/bins/EH...`, on any host (a proxy may front several names).
     fn resolve(&self, account_sid: &str, url: &str) -> Result<Target> {
-        let path = path_of(url);
+        let path = path_of(url).split('?').next().unwrap_or_default();
         let not_here = || {
             Error::NotFound(format!(
                 "{url:?} is not a function or TwiML bin of this account served here: twiml-edge \

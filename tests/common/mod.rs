@@ -5,12 +5,16 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{HeaderMap, Request, StatusCode};
 use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use tokio::{net::TcpListener, sync::oneshot};
-use twiml_edge_runtime::{App, Config};
+use twiml_edge_runtime::{
+    App, Config, signature,
+    store::{AccountUpdate, Store},
+};
 
 /// The repository root, where `templates/` and `tests/` live.
 pub fn repo_root() -> PathBuf {
@@ -45,6 +49,13 @@ impl TestServer {
             config.data = dir.path().to_path_buf();
         }
         let app = App::new(config).expect("the test configuration compiles");
+        let mut server = Self::serve(app).await;
+        server._data = data;
+        server
+    }
+
+    /// Serves `app` on a fresh loopback port.
+    pub async fn serve(app: App) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -54,7 +65,7 @@ impl TestServer {
         Self {
             addr,
             stop: Some(stop),
-            _data: data,
+            _data: None,
         }
     }
 
@@ -79,20 +90,51 @@ impl TestServer {
         content_type: Option<&str>,
         body: impl Into<Bytes>,
     ) -> Answer {
-        let mut request = Request::builder().method(method).uri(self.url(path));
-        if let Some(content_type) = content_type {
-            request = request.header("content-type", content_type);
-        }
-        let request = request.body(Full::new(body.into())).unwrap();
-        let client = Client::builder(TokioExecutor::new()).build_http();
-        let response = client.request(request).await.expect("the server answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        Answer {
-            status,
-            headers,
-            body: String::from_utf8(body.to_vec()).expect("answers are UTF-8"),
+        let headers: Vec<(&str, &str)> = content_type
+            .map(|ct| ("content-type", ct))
+            .into_iter()
+            .collect();
+        self.request(method, path, &headers, body).await
+    }
+
+    /// Sends one request with `headers`.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Answer {
+        send_to(&self.url(path), method, headers, body.into()).await
+    }
+
+    /// Posts `params` as a webhook signed with `token` for the URL the server sees.
+    pub async fn signed_post(
+        &self,
+        path: &str,
+        token: &str,
+        params: &[(String, String)],
+    ) -> Answer {
+        let body = encode(params);
+        let signature = signature::sign(
+            token,
+            &self.url(path),
+            signature::Body::Form(body.as_bytes()),
+        );
+        self.request(
+            "POST",
+            path,
+            &[("content-type", FORM), ("x-twilio-signature", &signature)],
+            body,
+        )
+        .await
+    }
+
+    /// The management API as `account`.
+    pub fn api<'a>(&'a self, account: &'a TestAccount) -> Api<'a> {
+        Api {
+            server: self,
+            account,
         }
     }
 
@@ -112,15 +154,57 @@ impl Drop for TestServer {
 
 pub const FORM: &str = "application/x-www-form-urlencoded";
 
+/// Sends one request to an absolute URL.
+pub async fn send_to(url: &str, method: &str, headers: &[(&str, &str)], body: Bytes) -> Answer {
+    let mut request = Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Full::new(body)).unwrap();
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    let response = client.request(request).await.expect("the server answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
+    }
+}
+
 /// One HTTP answer.
 #[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as text (lossy for binary bodies; see `bytes`).
     pub body: String,
+    pub bytes: Bytes,
 }
 
 impl Answer {
+    /// The JSON body, after checking the status.
+    pub fn json(&self, status: u16) -> serde_json::Value {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The Twilio-shaped API error, after checking its status and code.
+    pub fn api_error(&self, status: u16, code: u32) -> serde_json::Value {
+        let json = self.json(status);
+        assert_eq!(json["status"], status, "{json}");
+        assert_eq!(json["code"], code, "{json}");
+        assert_eq!(
+            json["more_info"],
+            format!("https://www.twilio.com/docs/errors/{code}"),
+            "{json}"
+        );
+        assert!(json["message"].is_string(), "{json}");
+        json
+    }
+
     /// The JSON error body, after checking it has the documented shape.
     pub fn error(&self) -> serde_json::Value {
         let json: serde_json::Value = serde_json::from_str(&self.body)
@@ -240,4 +324,103 @@ pub async fn run_cases(server: &TestServer, dir: &Path) -> std::collections::BTr
         covered.insert(target.split('?').next().unwrap().to_owned());
     }
     covered
+}
+
+/// An account made in a store before the server starts.
+#[derive(Debug, Clone)]
+pub struct TestAccount {
+    pub sid: String,
+    pub token: String,
+}
+
+impl TestAccount {
+    /// A new account in the store under `data`.
+    pub fn create(data: &Path, validate_signatures: bool) -> Self {
+        let store = Store::open(data).unwrap();
+        let account = store.create_account("test").unwrap();
+        if !validate_signatures {
+            let update = AccountUpdate {
+                validate_signatures: Some(false),
+                ..AccountUpdate::default()
+            };
+            store.update_account(&account.sid, &update).unwrap();
+        }
+        Self {
+            sid: account.sid,
+            token: account.auth_token,
+        }
+    }
+
+    /// `Authorization: Basic ...` for this account.
+    pub fn basic(&self) -> String {
+        let credentials = format!("{}:{}", self.sid, self.token);
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        )
+    }
+}
+
+/// The management API of a test server, as one account.
+#[derive(Debug)]
+pub struct Api<'a> {
+    pub server: &'a TestServer,
+    pub account: &'a TestAccount,
+}
+
+impl Api<'_> {
+    /// `/2010-04-01/Accounts/{sid}{rest}`.
+    pub fn path(&self, rest: &str) -> String {
+        format!("/2010-04-01/Accounts/{}{rest}", self.account.sid)
+    }
+
+    pub async fn get(&self, rest: &str) -> Answer {
+        let auth = self.account.basic();
+        self.server
+            .request("GET", &self.path(rest), &[("authorization", &auth)], "")
+            .await
+    }
+
+    pub async fn delete(&self, rest: &str) -> Answer {
+        let auth = self.account.basic();
+        self.server
+            .request("DELETE", &self.path(rest), &[("authorization", &auth)], "")
+            .await
+    }
+
+    pub async fn post(&self, rest: &str, params: &[(&str, &str)]) -> Answer {
+        let auth = self.account.basic();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        self.server
+            .request(
+                "POST",
+                &self.path(rest),
+                &[("authorization", &auth), ("content-type", FORM)],
+                body,
+            )
+            .await
+    }
+
+    /// Uploads `wasm` to `rest` (`/Functions.json?FriendlyName=x` or `/Functions/ZH...json`).
+    pub async fn upload(&self, rest: &str, wasm: Vec<u8>) -> Answer {
+        let auth = self.account.basic();
+        self.server
+            .request(
+                "POST",
+                &self.path(rest),
+                &[
+                    ("authorization", &auth),
+                    ("content-type", "application/wasm"),
+                ],
+                wasm,
+            )
+            .await
+    }
+}
+
+/// A guest component built by `scripts/build-guests.sh`.
+pub fn guest(name: &str) -> Vec<u8> {
+    std::fs::read(guests_dir().join(format!("{name}.wasm"))).unwrap()
 }
