@@ -407,7 +407,7 @@ impl Store {
 
     /// Every account, oldest first.
     pub fn accounts(&self) -> Result<Vec<Account>> {
-        find_all(&self.lock(), "ORDER BY x.date_created, x.sid", [])
+        find_all(&self.lock(), "ORDER BY x.date_created, x.rowid", [])
     }
 
     /// Applies `update` to an account; `None` when it does not exist.
@@ -585,7 +585,7 @@ impl Store {
 
     /// Every function of every account (for loading at start).
     pub fn all_functions(&self) -> Result<Vec<Function>> {
-        find_all(&self.lock(), "ORDER BY x.date_created, x.sid", [])
+        find_all(&self.lock(), "ORDER BY x.date_created, x.rowid", [])
     }
 
     /// The versions of the account's function, newest first; `None` if there is no such function.
@@ -705,7 +705,7 @@ impl Store {
 
     /// Every bin of every account (for loading at start).
     pub fn all_bins(&self) -> Result<Vec<Bin>> {
-        find_all(&self.lock(), "ORDER BY x.date_created, x.sid", [])
+        find_all(&self.lock(), "ORDER BY x.date_created, x.rowid", [])
     }
 
     /// Deletes the account's bin.
@@ -817,14 +817,14 @@ impl Store {
         )
     }
 
-    /// One page of the account's domains, oldest first (date_created, then sid).
+    /// One page of the account's domains, oldest first (date_created, then creation order).
     pub fn domains(&self, account_sid: &str, page: Page) -> Result<Listing<Domain>> {
         listing(&mut self.lock(), account_sid, page)
     }
 
     /// Every domain of every account (for routing from memory).
     pub fn all_domains(&self) -> Result<Vec<Domain>> {
-        find_all(&self.lock(), "ORDER BY x.date_created, x.sid", [])
+        find_all(&self.lock(), "ORDER BY x.date_created, x.rowid", [])
     }
 
     /// Deletes the account's domain.
@@ -1055,7 +1055,7 @@ fn listing<T: Record>(conn: &mut Connection, account_sid: &str, page: Page) -> R
         .unwrap_or_default();
     let items: Vec<T> = find_all(
         &tx,
-        "WHERE x.account_sid = ?1 ORDER BY x.date_created, x.sid LIMIT ?2 OFFSET ?3",
+        "WHERE x.account_sid = ?1 ORDER BY x.date_created, x.rowid LIMIT ?2 OFFSET ?3",
         (account_sid, size, sql_u64(offset)),
     )?;
     let has_more = offset + (items.len() as u64) < total;
