@@ -163,7 +163,7 @@ fn a_file_that_is_not_a_voice_function_stops_the_start_with_its_path() {
 fn a_restart_loads_compiled_code_from_the_cache() {
     let data = tempfile::tempdir().unwrap();
     let first = App::new(guests_config(data.path())).unwrap();
-    let functions = first.functions().names().count();
+    let functions = first.folders().functions.names().count();
     assert_eq!(first.sandbox().compile_counts(), (functions, 0));
     drop(first);
     let second = App::new(guests_config(data.path())).unwrap();

@@ -5,7 +5,11 @@
 //! the management API (`/2010-04-01/...`, see `api`). [`App::handle`] takes any request body,
 //! so tests call it without a socket; `server` feeds it real connections.
 
-use std::{path::PathBuf, sync::Arc, time::Instant};
+use std::{
+    path::PathBuf,
+    sync::{Arc, PoisonError, RwLock},
+    time::Instant,
+};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -89,12 +93,29 @@ pub struct App {
 pub(crate) struct State {
     pub(crate) config: Config,
     pub(crate) sandbox: Sandbox,
-    /// The operator's folders.
-    bins: Bins,
-    functions: Functions,
+    /// The operator's folders, replaced whole by [`App::reload_folders`].
+    folders: RwLock<Arc<Folders>>,
     /// The accounts' content.
     tenants: Tenants,
     pub(crate) calls: CallLog,
+}
+
+/// The compiled content of the templates and functions folders.
+#[derive(Debug)]
+pub struct Folders {
+    /// The TwiML Bins of the templates folder, by file name.
+    pub bins: Bins,
+    /// The voice functions of the functions folder, by file name.
+    pub functions: Functions,
+}
+
+impl Folders {
+    fn load(config: &Config, sandbox: &Sandbox) -> Result<Self> {
+        Ok(Self {
+            bins: Bins::load_dir(&config.templates, config.default_region)?,
+            functions: Functions::load_dir(sandbox, &config.functions)?,
+        })
+    }
 }
 
 /// Where a request path leads.
@@ -113,10 +134,11 @@ impl App {
     /// Compiles the folders and everything the store under `config.data` holds; fails on the
     /// first folder template or function refused.
     pub fn new(config: Config) -> Result<Self> {
-        let bins = Bins::load_dir(&config.templates, config.default_region)?;
+        // Templates first: a broken one is refused before anything is created on disk.
+        Bins::load_dir(&config.templates, config.default_region)?;
         let sandbox = Sandbox::new(config.limits, Some(config.data.join("compiled")))
             .map_err(|e| Error::Config(format!("cannot start the sandbox: {e:#}")))?;
-        let functions = Functions::load_dir(&sandbox, &config.functions)?;
+        let folders = Folders::load(&config, &sandbox)?;
         let store = Store::open(&config.data).map_err(|e| {
             Error::Config(format!("cannot open the store in {:?}: {e}", config.data))
         })?;
@@ -128,22 +150,33 @@ impl App {
             state: Arc::new(State {
                 config,
                 sandbox,
-                bins,
-                functions,
+                folders: RwLock::new(Arc::new(folders)),
                 tenants,
                 calls,
             }),
         })
     }
 
-    /// The compiled TwiML Bins of the templates folder.
-    pub fn bins(&self) -> &Bins {
-        &self.state.bins
+    /// The compiled content of the templates and functions folders, as now served.
+    pub fn folders(&self) -> Arc<Folders> {
+        self.state
+            .folders
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
-    /// The compiled voice functions of the functions folder.
-    pub fn functions(&self) -> &Functions {
-        &self.state.functions
+    /// Compiles the folders again and serves the result; when anything is refused, the
+    /// folders already served stay as they were. Requests under way finish on what they
+    /// started with.
+    pub fn reload_folders(&self) -> Result<()> {
+        let folders = Folders::load(&self.state.config, &self.state.sandbox)?;
+        *self
+            .state
+            .folders
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(folders);
+        Ok(())
     }
 
     /// The sandbox functions run in.
@@ -224,14 +257,14 @@ impl App {
             }
             Route::Bin(name) => {
                 span.record("bin", name);
-                self.state.bins.render(name, &webhook)?
+                self.folders().bins.render(name, &webhook)?
             }
             Route::Function(name) => {
                 span.record("function", name);
-                let function = self.state.functions.get(name)?;
+                let function = self.folders().functions.get(name)?.clone();
                 self.state
                     .sandbox
-                    .call(function, &webhook, self.state.config.default_region)
+                    .call(&function, &webhook, self.state.config.default_region)
                     .await
                     .answer
                     .map_err(|failure| Error::Function {

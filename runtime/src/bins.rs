@@ -35,11 +35,18 @@ pub struct Bins {
 }
 
 impl Bins {
-    /// Compiles every `NAME.xml` in `dir`; a template that does not parse fails with its file and line.
+    /// Compiles every `NAME.xml` in `dir` (none when `dir` does not exist); a template that does
+    /// not parse fails with its file and line.
     pub fn load_dir(dir: &Path, region: Region) -> Result<Self> {
-        let entries = fs::read_dir(dir).map_err(|e| {
-            Error::Config(format!("cannot read the templates directory {dir:?}: {e}"))
-        })?;
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Self::new(region)),
+            Err(err) => {
+                return Err(Error::Config(format!(
+                    "cannot read the templates directory {dir:?}: {err}"
+                )));
+            }
+        };
         let mut sources = Vec::new();
         for entry in entries {
             let path = entry

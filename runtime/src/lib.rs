@@ -16,11 +16,12 @@ pub mod signature;
 pub mod simulate;
 pub mod store;
 mod tenants;
+pub mod toolchain;
 pub mod twiml;
 mod voice;
 pub mod webhook;
 
-pub use app::{App, Config};
+pub use app::{App, Config, Folders};
 pub use bins::Bins;
 pub use cli::Cli;
 pub use error::{Error, Result};

@@ -1,4 +1,11 @@
-//! The `twiml-edge` command line.
+//! The `twiml-edge` command line: the server, accounts, and the developer loop (`new`, `build`,
+//! `dev`, `deploy`, `call`, `logs`). What a command prints for a person goes to stdout; logs go
+//! to stderr through `tracing`.
+
+mod call;
+mod dev;
+mod guest;
+mod remote;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -31,6 +38,18 @@ enum Command {
     /// Manage accounts in the store (the server may be running).
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Create a voice function crate, ready to build.
+    New(guest::NewArgs),
+    /// Build a guest crate (or a workspace of them) into components.
+    Build(guest::BuildArgs),
+    /// Serve a folder of bins and functions, rebuilding and reloading as you edit it.
+    Dev(dev::DevArgs),
+    /// Upload a function or TwiML Bin to a server.
+    Deploy(guest::DeployArgs),
+    /// Simulate an inbound SIP call: the webhook, the TwiML and the dial plan it makes.
+    Call(call::CallArgs),
+    /// Show a function's recent calls, with their outcome and guest log lines.
+    Logs(guest::LogsArgs),
     /// Turn a wit-bindgen core module into a component (a component is copied as it is).
     Componentize {
         /// The core module (`cargo build --target wasm32-unknown-unknown` output).
@@ -128,6 +147,12 @@ impl Cli {
         match self.command {
             Command::Serve(args) => serve(args).await,
             Command::Account(command) => account(command),
+            Command::New(args) => guest::new(args),
+            Command::Build(args) => tokio::task::spawn_blocking(move || guest::build(args)).await?,
+            Command::Dev(args) => dev::dev(args).await,
+            Command::Deploy(args) => guest::deploy(args).await,
+            Command::Call(args) => call::call(args).await,
+            Command::Logs(args) => guest::logs(args).await,
             Command::Componentize { input, output } => {
                 let wasm =
                     std::fs::read(&input).with_context(|| format!("failed to read {input:?}"))?;
@@ -167,8 +192,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("failed to listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let bins: Vec<_> = app.bins().names().collect();
-    let functions: Vec<_> = app.functions().names().collect();
+    let folders = app.folders();
+    let bins: Vec<_> = folders.bins.names().collect();
+    let functions: Vec<_> = folders.functions.names().collect();
     tracing::info!(%addr, ?bins, ?functions, "serving");
     // A person starting the server wants the URL; logs may be filtered or sent elsewhere.
     println!("twiml-edge listening on http://{addr}");

@@ -1,0 +1,214 @@
+//! End-to-end: a developer's whole loop with the `twiml-edge` binary against a running server:
+//! `new` -> `build` -> `deploy` -> `call` -> `logs`, then `dev` rebuilding on an edit.
+//!
+//! Builds a fresh guest crate with the machine's wasm toolchain, so it takes a minute or two.
+
+pub mod common;
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use common::{FORM, TestAccount, TestServer, encode, repo_root, sip_webhook};
+use serde_json::Value;
+use twiml_edge_runtime::Config;
+
+fn twiml_edge(server: &TestServer, account: &TestAccount, args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_twiml-edge"))
+        .args(args)
+        .env("TWIML_EDGE_URL", server.url(""))
+        .env("TWILIO_ACCOUNT_SID", &account.sid)
+        .env("TWILIO_AUTH_TOKEN", &account.token)
+        .env("TWIML_EDGE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "twiml-edge {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_build_deploy_call_logs_then_dev_reloads_an_edit() {
+    let data = tempfile::tempdir().unwrap();
+    let account = TestAccount::create(data.path(), true);
+    let server = TestServer::start(Config {
+        templates: repo_root().join("templates"),
+        data: data.path().to_path_buf(),
+        ..Config::default()
+    })
+    .await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().to_str().unwrap();
+    let sdk = repo_root().join("guest-sdk");
+    let run = |args: &[&str]| {
+        let (server, account) = (&server, &account);
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            tokio::task::block_in_place(|| twiml_edge(server, account, &args))
+        }
+    };
+
+    let new = run(&[
+        "new",
+        "my-dial",
+        "--dir",
+        dir,
+        "--sdk-path",
+        sdk.to_str().unwrap(),
+    ])
+    .await;
+    let crate_dir = work.path().join("my-dial");
+    assert!(stdout(&new).contains("created"), "{}", stdout(&new));
+    assert!(crate_dir.join("src/lib.rs").is_file());
+
+    let built = run(&["build", crate_dir.to_str().unwrap()]).await;
+    let component = crate_dir.join("target/twiml-edge/my-dial.wasm");
+    assert_eq!(stdout(&built).trim(), component.to_str().unwrap());
+    let wasm = std::fs::read(&component).unwrap();
+    assert!(
+        wasmparser::Parser::is_component(&wasm),
+        "build writes a component"
+    );
+    let progress = String::from_utf8_lossy(&built.stderr);
+    assert!(
+        progress.contains("Compiling my-dial"),
+        "build shows cargo's progress:\n{progress}"
+    );
+
+    let deployed = run(&["deploy", crate_dir.to_str().unwrap()]).await;
+    let deployed = stdout(&deployed);
+    assert!(
+        deployed.starts_with("deployed function my-dial (ZH"),
+        "{deployed}"
+    );
+    let webhook = deployed
+        .lines()
+        .find_map(|l| l.strip_prefix("webhook: "))
+        .unwrap()
+        .to_owned();
+    server
+        .api(&account)
+        .post(
+            "/SIP/Domains.json",
+            &[
+                ("DomainName", "walk.sip.twilio.com"),
+                ("VoiceUrl", &webhook),
+            ],
+        )
+        .await
+        .json(201);
+
+    let call = run(&[
+        "call",
+        "--json",
+        "--request-uri",
+        "sip:+15125551212@walk.sip.us1.twilio.com",
+        "--from",
+        "sip:+14155550100@walk.sip.twilio.com",
+    ])
+    .await;
+    let call: Value = serde_json::from_str(&stdout(&call)).unwrap();
+    let dial = &call["dial_plan"]["verbs"][0];
+    assert_eq!(dial["caller_id"], "+14155550100");
+    assert_eq!(dial["targets"][0]["number"], "+15125551212");
+    let call_sid = call["webhook"]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p[0] == "CallSid")
+        .unwrap()[1]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The call log is written by its own thread: give it a moment.
+    let started = Instant::now();
+    let logs = loop {
+        let logs = stdout(&run(&["logs", "my-dial"]).await);
+        if logs.contains(&call_sid) || started.elapsed() > Duration::from_secs(10) {
+            break logs;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(logs.contains(&format!("{call_sid}  ok")), "{logs}");
+    assert!(
+        logs.contains("info  dialling number=\"+15125551212\""),
+        "{logs}"
+    );
+
+    // A second deploy is a new version of the same function.
+    let again = stdout(&run(&["deploy", component.to_str().unwrap()]).await);
+    assert_eq!(
+        again.lines().nth(1),
+        deployed.lines().nth(1),
+        "same webhook URL"
+    );
+    assert_ne!(
+        again.lines().next(),
+        deployed.lines().next(),
+        "a new version"
+    );
+
+    dev_rebuilds_on_an_edit(&crate_dir).await;
+}
+
+/// `twiml-edge dev` serves the crate, and an edit to its source changes what it answers.
+async fn dev_rebuilds_on_an_edit(crate_dir: &Path) {
+    let mut dev = Command::new(env!("CARGO_BIN_EXE_twiml-edge"))
+        .args(["dev", "--listen", "127.0.0.1:0"])
+        .arg(crate_dir)
+        .env("TWIML_EDGE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(dev.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.rsplit_once(" on ").unwrap().1.to_owned();
+    // Keep reading what dev prints, so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let body = encode(&sip_webhook());
+    let answer = || {
+        let (url, body) = (format!("{url}/functions/my-dial"), body.clone());
+        async move {
+            common::send_to(&url, "POST", &[("content-type", FORM)], body.into())
+                .await
+                .body
+        }
+    };
+    assert!(
+        answer().await.contains("<Dial callerId=\"+14155550100\">"),
+        "dev serves the crate"
+    );
+
+    let lib = crate_dir.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    let edited = source.replace("Dial::new()", "Dial::new().timeout(20)");
+    assert_ne!(source, edited, "the template has a Dial::new() to edit");
+    std::fs::write(&lib, edited).unwrap();
+    let started = Instant::now();
+    loop {
+        if answer().await.contains("timeout=\"20\"") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "dev never served the edit"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    dev.kill().unwrap();
+    dev.wait().unwrap();
+}
