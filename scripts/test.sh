@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace on a fresh machine: installs what the tests need, then
-# `cargo test --workspace`.
+# Runs every test of the workspace on a fresh machine: installs what the tests need (a wasm
+# toolchain for the guests, twilio-python for the compatibility test), builds the guests, then
+# runs `cargo test` on everything.
 #
 # Run: scripts/test.sh   (CI runs it through .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+scripts/build-guests.sh
+
+# An unmodified Twilio helper library drives the API in tests/twilio_compat.rs.
+if [ ! -x target/python/bin/python ] || ! target/python/bin/python -c 'import twilio' 2>/dev/null; then
+  python3 -m venv target/python
+  target/python/bin/pip install --quiet --disable-pip-version-check 'twilio>=9,<10'
+fi
 
 cargo test --workspace --all-targets
