@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# Drives running servers with wrk, posting a realistic SIP webhook (tests/cases/webhook.form),
-# and prints requests/s of each target plus its ratio to the native hyper baseline, all measured
-# in one run on this machine.
+# Drives servers with wrk, posting a realistic SIP webhook (tests/cases/webhook.form), and prints
+# requests/s of each target and its ratio to a native hyper handler doing the same job, all
+# measured in one run: the seed 004 job as a TwiML Bin, as a WebAssembly function (the e164
+# example, guests/examples/pstn-dial), and natively (runtime/examples/native-handler.rs).
 #
-# Run: scripts/bench-wrk.sh            (DURATION=10s CONNECTIONS=32 THREADS=1 to change the load)
-# Needs wrk (apt-get install wrk); builds the release binaries itself.
+# Run: scripts/bench-wrk.sh     (ROUNDS=3 DURATION=5s CONNECTIONS=32 to change the load)
+# Needs wrk (apt-get install wrk) and the guests (scripts/build-guests.sh); builds the release
+# binaries itself. Targets take turns within each round and each round's ratios are taken against
+# that round's native figure, so a noisy neighbour skews every target alike; the medians over the
+# rounds are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-32}
-THREADS=${THREADS:-1}
 PORT_EDGE=${PORT_EDGE:-18181}
 PORT_NATIVE=${PORT_NATIVE:-18182}
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+[ -f target/guests/pstn-dial.wasm ] || { echo "no guests: run scripts/build-guests.sh" >&2; exit 1; }
 cargo build --release -q -p twiml-edge-runtime --bin twiml-edge --example native-handler
 
 work=$(mktemp -d)
@@ -39,32 +44,48 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.body = "$body"
 LUA
 
+mkdir "$work/functions"
+cp target/guests/pstn-dial.wasm "$work/functions/"
 TWIML_EDGE_LOG=warn target/release/twiml-edge serve --listen "127.0.0.1:$PORT_EDGE" \
-  --templates templates --data "$work/data" ${EXTRA_SERVE_ARGS:-} >/dev/null & pids+=($!)
+  --templates templates --functions "$work/functions" --data "$work/data" >/dev/null & pids+=($!)
 target/release/examples/native-handler "127.0.0.1:$PORT_NATIVE" >/dev/null & pids+=($!)
 
-wait_for() { for _ in $(seq 100); do curl -fs -o /dev/null "$1" -d "" 2>/dev/null && return; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
+wait_for() { for _ in $(seq 300); do curl -fs -o /dev/null "$1" -d "" 2>/dev/null && return; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 wait_for "http://127.0.0.1:$PORT_EDGE/healthz"
 wait_for "http://127.0.0.1:$PORT_NATIVE/"
 
-# Each target: "label url". Extra targets (wasm functions) are appended by TARGETS.
-targets=("native http://127.0.0.1:$PORT_NATIVE/" "bin:pstn-dial http://127.0.0.1:$PORT_EDGE/bins/pstn-dial")
-for t in ${TARGETS:-}; do targets+=("${t%%=*} http://127.0.0.1:$PORT_EDGE${t#*=}"); done
-
-declare -A rps
+targets=(
+  "native http://127.0.0.1:$PORT_NATIVE/"
+  "bin:pstn-dial http://127.0.0.1:$PORT_EDGE/bins/pstn-dial"
+  "function:pstn-dial http://127.0.0.1:$PORT_EDGE/functions/pstn-dial"
+)
 for t in "${targets[@]}"; do
   label=${t%% *}; url=${t#* }
   curl -fs -o /dev/null -d "$body" -H 'Content-Type: application/x-www-form-urlencoded' "$url" \
     || { echo "$label ($url) does not answer 200" >&2; exit 1; }
   wrk -t1 -c"$CONNECTIONS" -d2s -s "$work/post.lua" "$url" >/dev/null   # warm-up
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/post.lua" "$url")
-  rps[$label]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  [ -z "$non2xx" ] || { echo "$label: $non2xx non-2xx answers" >&2; exit 1; }
 done
 
-printf '%-24s %12s %10s\n' target 'requests/s' 'x native'
-for t in "${targets[@]}"; do
-  label=${t%% *}
-  printf '%-24s %12.0f %10.2f\n' "$label" "${rps[$label]}" "$(awk -v a="${rps[$label]}" -v b="${rps[native]}" 'BEGIN {print a / b}')"
+: > "$work/results"
+for round in $(seq "$ROUNDS"); do
+  for t in "${targets[@]}"; do
+    label=${t%% *}; url=${t#* }
+    out=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$work/post.lua" "$url")
+    if grep -q 'Non-2xx' <<<"$out"; then echo "$label: non-2xx answers" >&2; exit 1; fi
+    echo "$round $label $(awk '/Requests\/sec/ {print $2}' <<<"$out")" >> "$work/results"
+  done
 done
+
+python3 - "$work/results" <<'PY'
+import statistics, sys
+rounds = {}
+for line in open(sys.argv[1]):
+    r, label, rps = line.split()
+    rounds.setdefault(r, {})[label] = float(rps)
+labels = list(next(iter(rounds.values())))
+print(f"{'target':<22} {'requests/s':>12} {'x native':>9}   (median of {len(rounds)} rounds)")
+for label in labels:
+    rps = statistics.median(r[label] for r in rounds.values())
+    ratio = statistics.median(r[label] / r["native"] for r in rounds.values())
+    print(f"{label:<22} {rps:>12.0f} {ratio:>9.2f}")
+PY

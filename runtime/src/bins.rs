@@ -9,7 +9,11 @@
 //! - `{{#e164}}...{{/e164}}` turns its rendered content into an E.164 number when it is one;
 //! - `{{#urlencode}}...{{/urlencode}}` percent-encodes its content, for SIP URI header values.
 
-use std::{collections::BTreeSet, fs, path::Path};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fs,
+    path::Path,
+};
 
 use handlebars::{
     BlockContext, Context, Handlebars, Helper, HelperDef, HelperResult, JsonValue, Output,
@@ -30,8 +34,19 @@ const TEMPLATE_EXTENSION: &str = "xml";
 #[derive(Debug)]
 pub struct Bins {
     registry: Handlebars<'static>,
-    names: BTreeSet<String>,
+    /// Each bin's name and the parameters its template can read.
+    names: BTreeMap<String, Reads>,
     region: Region,
+}
+
+/// The parameters a template can read: only those go into its data, since building data for
+/// all forty parameters of a SIP webhook cost more than rendering.
+#[derive(Debug)]
+enum Reads {
+    /// These names (`Dest` for `Dest[]`).
+    Names(BTreeSet<String>),
+    /// Any: the template walks the data (`{{#each this}}`, `lookup`, `@root`).
+    All,
 }
 
 impl Bins {
@@ -80,7 +95,7 @@ impl Bins {
         registry.register_helper("urlencode", Box::new(UrlEncode));
         Self {
             registry,
-            names: BTreeSet::new(),
+            names: BTreeMap::new(),
             region,
         }
     }
@@ -102,26 +117,26 @@ impl Bins {
         self.registry
             .register_template_string(name, mustache_to_handlebars(source))
             .map_err(|e| Error::Config(describe_template_error(origin, &e)))?;
-        self.names.insert(name.to_owned());
+        self.names.insert(name.to_owned(), reads(source));
         Ok(())
     }
 
     /// The names of the compiled bins, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.names.iter().map(String::as_str)
+        self.names.keys().map(String::as_str)
     }
 
     /// Whether a bin called `name` exists.
     pub fn contains(&self, name: &str) -> bool {
-        self.names.contains(name)
+        self.names.contains_key(name)
     }
 
     /// Renders bin `name` for `webhook`, returning the template's output as written.
     pub fn render(&self, name: &str, webhook: &Webhook) -> Result<String> {
-        if !self.contains(name) {
+        let Some(reads) = self.names.get(name) else {
             return Err(Error::NotFound(format!("no TwiML Bin named {name:?}")));
-        }
-        let context = Context::wraps(template_data(webhook))
+        };
+        let context = Context::wraps(template_data(webhook, reads))
             .map_err(|e| Error::Internal(format!("cannot build template data: {e}")))?;
         self.registry
             .render_with_context(name, &context)
@@ -147,13 +162,18 @@ pub(crate) fn check_name(name: &str) -> std::result::Result<(), String> {
 
 /// Template data: one key per parameter; repeated parameters and `Name[]` become a list under
 /// `Name`, so a section iterates them.
-fn template_data(webhook: &Webhook) -> JsonValue {
+fn template_data(webhook: &Webhook, reads: &Reads) -> JsonValue {
     let mut data = Map::new();
     for (name, value) in webhook.params() {
         let (key, listed) = match name.strip_suffix("[]") {
             Some(stripped) => (stripped, true),
             None => (name, false),
         };
+        if let Reads::Names(names) = reads
+            && !names.contains(key)
+        {
+            continue;
+        }
         let value = JsonValue::String(value.to_owned());
         match data.get_mut(key) {
             Some(JsonValue::Array(values)) => values.push(value),
@@ -167,6 +187,36 @@ fn template_data(webhook: &Webhook) -> JsonValue {
         }
     }
     JsonValue::Object(data)
+}
+
+/// Every word inside the template's tags: a superset of the parameter names it reads.
+fn reads(source: &str) -> Reads {
+    let mut names = BTreeSet::new();
+    for tag in source.split("{{").skip(1) {
+        let tag = tag.split("}}").next().unwrap_or_default();
+        if tag.starts_with('!') {
+            continue;
+        }
+        let words = tag.split(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '#' | '^' | '/' | '~' | '(' | ')' | '"' | '\'' | '=' | '&' | '{' | '}'
+                )
+        });
+        for word in words.filter(|w| !w.is_empty()) {
+            if matches!(word, "this" | "." | "lookup")
+                || word.starts_with('@')
+                || word.contains("..")
+            {
+                return Reads::All;
+            }
+            // `Dest.[0]`, `Name.length`: the parameter is the first segment.
+            let name = word.split('.').next().unwrap_or(word);
+            names.insert(name.trim_end_matches("[]").to_owned());
+        }
+    }
+    Reads::Names(names)
 }
 
 fn escape_xml(input: &str) -> String {
@@ -466,6 +516,37 @@ mod tests {
         for (template, params, want) in cases {
             assert_eq!(render(template, params), *want, "template {template:?}");
         }
+    }
+
+    #[test]
+    fn templates_get_only_the_parameters_they_can_read() {
+        let names = |source: &str| match reads(source) {
+            Reads::Names(names) => Some(names.into_iter().collect::<Vec<_>>()),
+            Reads::All => None,
+        };
+        assert_eq!(
+            names(
+                r#"<Dial callerId="{{#e164}}{{From}}{{/e164}}">{{SipHeader_X-Id}}</Dial>{{! To }}"#
+            ),
+            Some(vec!["From".into(), "SipHeader_X-Id".into(), "e164".into()])
+        );
+        assert_eq!(
+            names("{{#if Dest.[0]}}{{/if}}"),
+            Some(vec!["Dest".into(), "if".into()])
+        );
+        for walks in [
+            "{{#each this}}{{/each}}",
+            "{{#A}}{{.}}{{/A}}",
+            "{{@root.x}}",
+            "{{lookup x 'y'}}",
+        ] {
+            assert_eq!(names(walks), None, "{walks}");
+        }
+        // Leaving the rest out changes nothing a template renders.
+        assert_eq!(
+            render("{{From}}|{{Other}}", &[("From", "a"), ("To", "b")]),
+            "a|"
+        );
     }
 
     #[test]
