@@ -1,5 +1,7 @@
 //! The `twiml-edge` binary.
 
+use std::io::IsTerminal as _;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use twiml_edge_runtime::Cli;
@@ -11,6 +13,7 @@ async fn main() -> std::process::ExitCode {
             EnvFilter::try_from_env("TWIML_EDGE_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match Cli::parse().run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -688,7 +688,7 @@ mod tests {
         assert!(cargo_toml.contains("\n[workspace]\n"), "{cargo_toml}");
         assert!(written[1].1.contains("twiml_edge_sdk::export!(handle);"));
         assert!(
-            written[3].1.contains("release/my_dial.wasm"),
+            written[3].1.contains("target/twiml-edge/my-dial.wasm"),
             "{}",
             written[3].1
         );
