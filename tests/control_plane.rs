@@ -1075,3 +1075,59 @@ async fn no_account_reaches_anything_of_another() {
         assert_ne!(call["function_sid"], zh);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_settings_decide_what_the_twiml_check_refuses() {
+    let (server, accounts, _data) = server_with_accounts(&[true]).await;
+    let account = &accounts[0];
+    let api = server.api(account);
+    let function = upload(&server, account, "sequential-dial", "sequential-dial").await;
+    // Three <Sip> in one <Dial>: refused without enhanced SIP.
+    let webhook = format!("{}?User%5B%5D=a&User%5B%5D=b&User%5B%5D=c", path(&function));
+    let refused = server
+        .signed_post(&webhook, &account.token, &sip_webhook())
+        .await;
+    assert_eq!(refused.status, 500);
+    assert_eq!(refused.error()["rule"], "enhanced-sip-required");
+
+    let settings = api.get(".json").await.json(200);
+    assert_eq!(settings["enhanced_sip"], false);
+    assert_eq!(settings["twiml_warnings_only"], false);
+    let warned = api
+        .post(".json", &[("TwimlWarningsOnly", "true")])
+        .await
+        .json(200);
+    assert_eq!(warned["twiml_warnings_only"], true);
+    let answer = server
+        .signed_post(&webhook, &account.token, &sip_webhook())
+        .await;
+    assert_eq!(
+        answer.twiml().matches("<Sip ").count(),
+        3,
+        "a schema finding is only logged"
+    );
+    // Syntax is never let through.
+    let malformed = upload(&server, account, "malformed", "malformed").await;
+    let broken = server
+        .signed_post(&path(&malformed), &account.token, &sip_webhook())
+        .await;
+    assert_eq!(broken.error()["rule"], "unescaped-amp");
+
+    api.post(
+        ".json",
+        &[("TwimlWarningsOnly", "false"), ("EnhancedSip", "true")],
+    )
+    .await
+    .json(200);
+    let answer = server
+        .signed_post(&webhook, &account.token, &sip_webhook())
+        .await;
+    assert_eq!(
+        answer.twiml().matches("<Sip ").count(),
+        3,
+        "enhanced SIP allows it"
+    );
+    api.post(".json", &[("EnhancedSip", "maybe")])
+        .await
+        .api_error(400, 20001);
+}

@@ -108,6 +108,41 @@ async fn a_looping_guest_costs_only_its_own_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_beyond_the_concurrency_limit_are_refused_as_busy() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = guests_config(data.path());
+    config.limits.max_concurrent_calls = 1;
+    let server = std::sync::Arc::new(TestServer::start(config).await);
+    let body = encode(&sip_webhook());
+    let looping = {
+        let (server, body) = (server.clone(), body.clone());
+        tokio::spawn(async move {
+            server
+                .send("POST", "/functions/infinite-loop", Some(FORM), body)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let busy = server
+        .send("POST", "/functions/pstn-dial", Some(FORM), body.clone())
+        .await;
+    assert_eq!(busy.status, 503, "{}", busy.body);
+    let error = busy.error();
+    assert_eq!(error["code"], "busy");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("--max-concurrent-calls")
+    );
+    assert_eq!(looping.await.unwrap().error()["code"], "function_deadline");
+    let answer = server
+        .send("POST", "/functions/pstn-dial", Some(FORM), body)
+        .await;
+    assert_eq!(answer.status, 200, "the slot is free again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_core_module_is_componentized_when_loaded() {
     let dir = tempfile::tempdir().unwrap();
     let module = repo_root().join("guests/target/wasm32-unknown-unknown/release/pstn_dial.wasm");

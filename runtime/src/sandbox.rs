@@ -24,8 +24,8 @@ use std::{
 use anyhow::{Context as _, bail};
 use sha2::{Digest, Sha256};
 use wasmtime::{
-    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter,
-    Store, Trap, UpdateDeadline,
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError,
+    PoolingAllocationConfig, ResourceLimiter, Store, Trap, UpdateDeadline,
     component::{Component, HasSelf, Linker},
 };
 
@@ -107,7 +107,9 @@ impl fmt::Display for Failure {
             Self::Trap(message) => write!(f, "trapped: {message}"),
             Self::BadRequest(message) => write!(f, "refused the webhook: {message}"),
             Self::Internal(message) => write!(f, "failed: {message}"),
-            Self::Busy => f.write_str("could not start: every instance slot is in use"),
+            Self::Busy => f.write_str(
+                "could not start: every instance slot is in use (--max-concurrent-calls); try again",
+            ),
         }
     }
 }
@@ -171,6 +173,8 @@ pub struct Sandbox {
     ticker: Ticker,
     compiled: AtomicUsize,
     loaded_from_cache: AtomicUsize,
+    /// One per call that may run at once, whichever allocator is in use.
+    slots: tokio::sync::Semaphore,
 }
 
 impl fmt::Debug for Sandbox {
@@ -205,6 +209,7 @@ impl Sandbox {
             ticker,
             compiled: AtomicUsize::new(0),
             loaded_from_cache: AtomicUsize::new(0),
+            slots: tokio::sync::Semaphore::new(limits.max_concurrent_calls as usize),
         })
     }
 
@@ -285,6 +290,14 @@ impl Sandbox {
     /// Runs `function` for one webhook in a fresh instance, returning what it answered and
     /// logged.
     pub async fn call(&self, function: &Function, webhook: &Webhook, region: Region) -> Call {
+        // Refuse at once rather than queue: the engine gives up on a webhook after 15 s, and a
+        // full server is better told now so the domain falls back.
+        let Ok(_slot) = self.slots.try_acquire() else {
+            return Call {
+                answer: Err(Failure::Busy),
+                logs: Vec::new(),
+            };
+        };
         let state = CallState {
             function: function.name.clone(),
             region,
@@ -352,7 +365,7 @@ impl Sandbox {
             Some(Trap::Interrupt) => Failure::Deadline(self.limits.cpu_time),
             Some(Trap::StackOverflow) => Failure::StackOverflow,
             Some(trap) => Failure::Trap(trap.to_string()),
-            None if format!("{err:?}").contains("maximum concurrent") => Failure::Busy,
+            None if err.downcast_ref::<PoolConcurrencyLimitError>().is_some() => Failure::Busy,
             None => Failure::Trap(format!("{err:#}")),
         }
     }
