@@ -106,6 +106,10 @@ pub(crate) fn build(args: BuildArgs) -> anyhow::Result<()> {
 /// Builds the guests at `dir` and writes each as `out/NAME.wasm`, a component; progress goes to
 /// stderr, as cargo's does.
 pub(crate) fn build_components(dir: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    // Cargo runs in the crate's folder: a relative target would land inside it twice over.
+    let dir = &dir
+        .canonicalize()
+        .with_context(|| format!("cannot build {dir:?}"))?;
     let toolchain = Toolchain::from_env_or_detect()?;
     eprintln!("building {} with {}", dir.display(), toolchain.describe());
     let target = dir.join("target");
