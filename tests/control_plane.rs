@@ -5,34 +5,14 @@ pub mod common;
 
 use std::time::Duration;
 
-use common::{
-    FORM, TestAccount, TestServer, encode, guest, repo_root, sip_webhook, with_overrides,
-};
+use common::{FORM, TestAccount, TestServer, encode, guest, sip_webhook, with_overrides};
 use serde_json::Value;
 use twiml_edge_runtime::{Config, FALLBACK_HEADER, signature};
 
-/// A server on a fresh store holding one account per entry of `signed`.
 async fn server_with_accounts(
     signed: &[bool],
 ) -> (TestServer, Vec<TestAccount>, tempfile::TempDir) {
-    server_with(signed, |config| config).await
-}
-
-async fn server_with(
-    signed: &[bool],
-    configure: impl FnOnce(Config) -> Config,
-) -> (TestServer, Vec<TestAccount>, tempfile::TempDir) {
-    let data = tempfile::tempdir().unwrap();
-    let accounts = signed
-        .iter()
-        .map(|&validate| TestAccount::create(data.path(), validate))
-        .collect();
-    let config = configure(Config {
-        templates: repo_root().join("templates"),
-        data: data.path().to_path_buf(),
-        ..Config::default()
-    });
-    (TestServer::start(config).await, accounts, data)
+    TestServer::with_accounts(signed, |config| config).await
 }
 
 fn is_sid(value: &Value, prefix: &str) -> bool {
@@ -348,7 +328,7 @@ async fn functions_are_uploaded_versioned_served_and_deleted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_are_checked_before_they_are_accepted() {
-    let (server, accounts, _data) = server_with(&[true], |config| Config {
+    let (server, accounts, _data) = TestServer::with_accounts(&[true], |config| Config {
         max_upload_bytes: 256 * 1024,
         ..config
     })
@@ -872,7 +852,7 @@ async fn only_webhooks_signed_by_the_owner_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signatures_are_checked_against_the_public_url() {
-    let (server, accounts, _data) = server_with(&[true], |config| Config {
+    let (server, accounts, _data) = TestServer::with_accounts(&[true], |config| Config {
         public_url: Some("https://edge.example.com".into()),
         ..config
     })

@@ -14,7 +14,6 @@ use std::{
 
 use common::{FORM, TestAccount, TestServer, encode, repo_root, sip_webhook};
 use serde_json::Value;
-use twiml_edge_runtime::Config;
 
 fn twiml_edge(server: &TestServer, account: &TestAccount, args: &[&str]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_twiml-edge"))
@@ -40,19 +39,13 @@ fn stdout(output: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_build_deploy_call_logs_then_dev_reloads_an_edit() {
-    let data = tempfile::tempdir().unwrap();
-    let account = TestAccount::create(data.path(), true);
-    let server = TestServer::start(Config {
-        templates: repo_root().join("templates"),
-        data: data.path().to_path_buf(),
-        ..Config::default()
-    })
-    .await;
+    let (server, accounts, _data) = TestServer::with_accounts(&[true], |config| config).await;
+    let account = &accounts[0];
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().to_str().unwrap();
     let sdk = repo_root().join("guest-sdk");
     let run = |args: &[&str]| {
-        let (server, account) = (&server, &account);
+        let (server, account) = (&server, account);
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         async move {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -99,7 +92,7 @@ async fn new_build_deploy_call_logs_then_dev_reloads_an_edit() {
         .unwrap()
         .to_owned();
     server
-        .api(&account)
+        .api(account)
         .post(
             "/SIP/Domains.json",
             &[

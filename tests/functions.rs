@@ -21,6 +21,16 @@ fn guests_config(data: &std::path::Path) -> Config {
     }
 }
 
+/// Posts `body` to `path` in a task of its own.
+fn spawn_post(
+    server: &std::sync::Arc<TestServer>,
+    path: &'static str,
+    body: String,
+) -> tokio::task::JoinHandle<common::Answer> {
+    let server = server.clone();
+    tokio::spawn(async move { server.send("POST", path, Some(FORM), body).await })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_guest_answers_its_cases() {
     let data = tempfile::tempdir().unwrap();
@@ -75,14 +85,7 @@ async fn a_looping_guest_costs_only_its_own_request() {
     let server = std::sync::Arc::new(TestServer::start(guests_config(data.path())).await);
     let body = encode(&sip_webhook());
     // One worker thread serves both the loop and everything else: the loop must yield.
-    let looping = {
-        let (server, body) = (server.clone(), body.clone());
-        tokio::spawn(async move {
-            server
-                .send("POST", "/functions/infinite-loop", Some(FORM), body)
-                .await
-        })
-    };
+    let looping = spawn_post(&server, "/functions/infinite-loop", body.clone());
     tokio::time::sleep(Duration::from_millis(10)).await;
     let mut answered = 0;
     while !looping.is_finished() {
@@ -114,14 +117,7 @@ async fn calls_beyond_the_concurrency_limit_are_refused_as_busy() {
     config.limits.max_concurrent_calls = 1;
     let server = std::sync::Arc::new(TestServer::start(config).await);
     let body = encode(&sip_webhook());
-    let looping = {
-        let (server, body) = (server.clone(), body.clone());
-        tokio::spawn(async move {
-            server
-                .send("POST", "/functions/infinite-loop", Some(FORM), body)
-                .await
-        })
-    };
+    let looping = spawn_post(&server, "/functions/infinite-loop", body.clone());
     tokio::time::sleep(Duration::from_millis(20)).await;
     let busy = server
         .send("POST", "/functions/pstn-dial", Some(FORM), body.clone())

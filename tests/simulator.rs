@@ -7,7 +7,6 @@ use std::process::Output;
 
 use common::{TestAccount, TestServer, guest, repo_root};
 use serde_json::Value;
-use twiml_edge_runtime::Config;
 
 /// Runs `twiml-edge ARGS` as `account` against `server`.
 async fn twiml_edge(server: Option<&TestServer>, account: &TestAccount, args: &[&str]) -> Output {
@@ -35,14 +34,8 @@ struct Scenario {
 }
 
 async fn scenario() -> Scenario {
-    let data = tempfile::tempdir().unwrap();
-    let account = TestAccount::create(data.path(), true);
-    let server = TestServer::start(Config {
-        templates: repo_root().join("templates"),
-        data: data.path().to_path_buf(),
-        ..Config::default()
-    })
-    .await;
+    let (server, accounts, data) = TestServer::with_accounts(&[true], |config| config).await;
+    let account = accounts.into_iter().next().unwrap();
     let api = server.api(&account);
     let seed = std::fs::read_to_string(repo_root().join("templates/pstn-dial.xml")).unwrap();
     let bin = api

@@ -4,8 +4,7 @@
 
 pub mod common;
 
-use common::{TestAccount, TestServer, guest, repo_root};
-use twiml_edge_runtime::Config;
+use common::{TestServer, guest, repo_root};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twilio_python_manages_sip_domains_and_signs_webhooks() {
@@ -15,16 +14,10 @@ async fn twilio_python_manages_sip_domains_and_signs_webhooks() {
         python.exists(),
         "no {python:?}: run scripts/test.sh, which installs twilio-python there"
     );
-    let data = tempfile::tempdir().unwrap();
-    let account = TestAccount::create(data.path(), true);
-    let server = TestServer::start(Config {
-        templates: repo_root().join("templates"),
-        data: data.path().to_path_buf(),
-        ..Config::default()
-    })
-    .await;
+    let (server, accounts, _data) = TestServer::with_accounts(&[true], |config| config).await;
+    let account = &accounts[0];
     let function = server
-        .api(&account)
+        .api(account)
         .upload("/Functions.json?FriendlyName=pstn-dial", guest("pstn-dial"))
         .await
         .json(201);

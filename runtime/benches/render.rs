@@ -8,28 +8,17 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use twiml_edge_runtime::{Bins, e164, twiml, webhook::Webhook};
+use twiml_edge_runtime::{Bins, e164, twiml};
+
+mod common;
 
 const SEED_004: &str = r#"<Response><Dial callerId="{{#e164}}{{From}}{{/e164}}">{{#e164}}{{To}}{{/e164}}</Dial></Response>"#;
-
-fn webhook() -> Webhook {
-    let form = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/cases/webhook.form"
-    ))
-    .unwrap();
-    let params = form
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| l.split_once('=').unwrap());
-    Webhook::from_params("POST", "/bins/pstn-dial", params)
-}
 
 fn render(c: &mut Criterion) {
     let region = e164::Region::default();
     let mut bins = Bins::new(region);
     bins.add("pstn-dial", SEED_004, "pstn-dial.xml").unwrap();
-    let webhook = webhook();
+    let webhook = common::webhook("/bins/pstn-dial");
     let mut group = c.benchmark_group("seed-004");
     group.bench_function("bin", |b| {
         b.iter(|| {

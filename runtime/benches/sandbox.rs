@@ -10,20 +10,9 @@
 use std::{hint::black_box, path::PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use twiml_edge_runtime::{Limits, Sandbox, e164, webhook::Webhook};
+use twiml_edge_runtime::{Limits, Sandbox, e164};
 
-fn webhook() -> Webhook {
-    let form = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/cases/webhook.form"
-    ))
-    .unwrap();
-    let params = form
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| l.split_once('=').unwrap());
-    Webhook::from_params("POST", "/functions/pstn-dial", params)
-}
+mod common;
 
 fn guest(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -45,7 +34,7 @@ fn sandbox(c: &mut Criterion) {
         "the benchmark expects the pooling allocator"
     );
     let function = sandbox.compile(&name, &guest(&name)).unwrap();
-    let webhook = webhook();
+    let webhook = common::webhook("/functions/pstn-dial");
     let region = e164::Region::default();
     let answer = runtime
         .block_on(sandbox.call(&function, &webhook, region))

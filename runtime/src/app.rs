@@ -283,14 +283,6 @@ impl App {
             warnings_only: config.twiml_warnings_only,
         };
         let document = twiml::document(&answer, &policy).map_err(Error::InvalidTwiml)?;
-        for warning in &document.warnings {
-            tracing::warn!(
-                rule = warning.rule,
-                line = warning.line,
-                "TwiML schema warning: {}",
-                warning.message
-            );
-        }
         Ok(twiml_response(document.text, None))
     }
 

@@ -12,7 +12,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     fs,
-    path::Path,
+    path::{Path, PathBuf},
 };
 
 use handlebars::{
@@ -53,33 +53,11 @@ impl Bins {
     /// Compiles every `NAME.xml` in `dir` (none when `dir` does not exist); a template that does
     /// not parse fails with its file and line.
     pub fn load_dir(dir: &Path, region: Region) -> Result<Self> {
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Self::new(region)),
-            Err(err) => {
-                return Err(Error::Config(format!(
-                    "cannot read the templates directory {dir:?}: {err}"
-                )));
-            }
-        };
-        let mut sources = Vec::new();
-        for entry in entries {
-            let path = entry
-                .map_err(|e| Error::Config(format!("cannot list {dir:?}: {e}")))?
-                .path();
-            let (Some(name), Some(TEMPLATE_EXTENSION)) = (
-                path.file_stem().and_then(|s| s.to_str()),
-                path.extension().and_then(|s| s.to_str()),
-            ) else {
-                continue;
-            };
+        let mut bins = Self::new(region);
+        for (name, path) in files_named(dir, TEMPLATE_EXTENSION)? {
             let source = fs::read_to_string(&path)
                 .map_err(|e| Error::Config(format!("cannot read template {path:?}: {e}")))?;
-            sources.push((name.to_owned(), source, path.display().to_string()));
-        }
-        let mut bins = Self::new(region);
-        for (name, source, origin) in sources {
-            bins.add(&name, &source, &origin)?;
+            bins.add(&name, &source, &path.display().to_string())?;
         }
         Ok(bins)
     }
@@ -142,6 +120,33 @@ impl Bins {
             .render_with_context(name, &context)
             .map_err(|e| Error::Render(format!("TwiML Bin {name:?} failed to render: {e}")))
     }
+}
+
+/// Every `NAME.extension` file of `dir`, as (NAME, path); none when `dir` does not exist.
+pub(crate) fn files_named(dir: &Path, extension: &str) -> Result<Vec<(String, PathBuf)>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => {
+            return Err(Error::Config(format!(
+                "cannot read the folder {dir:?}: {err}"
+            )));
+        }
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| Error::Config(format!("cannot list {dir:?}: {e}")))?
+            .path();
+        if path.extension().and_then(|s| s.to_str()) != Some(extension) {
+            continue;
+        }
+        if let Some(name) = path.file_stem().and_then(|s| s.to_str()) {
+            files.push((name.to_owned(), path.clone()));
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Bin names become URL path segments: keep them to a safe, unambiguous set.

@@ -3,7 +3,7 @@
 use std::{collections::BTreeMap, fs, path::Path};
 
 use crate::{
-    bins::check_name,
+    bins::{check_name, files_named},
     error::{Error, Result},
     sandbox::{Function, Sandbox},
 };
@@ -22,28 +22,10 @@ impl Functions {
     /// a voice function fails with its path and the reason.
     pub fn load_dir(sandbox: &Sandbox, dir: &Path) -> Result<Self> {
         let mut functions = Self::default();
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(functions),
-            Err(err) => {
-                return Err(Error::Config(format!(
-                    "cannot read the functions directory {dir:?}: {err}"
-                )));
-            }
-        };
-        for entry in entries {
-            let path = entry
-                .map_err(|e| Error::Config(format!("cannot list {dir:?}: {e}")))?
-                .path();
-            let (Some(name), Some(WASM_EXTENSION)) = (
-                path.file_stem().and_then(|s| s.to_str()),
-                path.extension().and_then(|s| s.to_str()),
-            ) else {
-                continue;
-            };
+        for (name, path) in files_named(dir, WASM_EXTENSION)? {
             let wasm = fs::read(&path)
                 .map_err(|e| Error::Config(format!("cannot read function {path:?}: {e}")))?;
-            functions.add(sandbox, name, &wasm).map_err(|e| match e {
+            functions.add(sandbox, &name, &wasm).map_err(|e| match e {
                 Error::Config(message) => Error::Config(format!("{}: {message}", path.display())),
                 other => other,
             })?;

@@ -69,6 +69,25 @@ impl TestServer {
         }
     }
 
+    /// Serves the shipped `templates/` on a fresh store holding one account per entry of
+    /// `signed` (whether it checks webhook signatures), `configure` adjusting the rest.
+    pub async fn with_accounts(
+        signed: &[bool],
+        configure: impl FnOnce(Config) -> Config,
+    ) -> (Self, Vec<TestAccount>, tempfile::TempDir) {
+        let data = tempfile::tempdir().unwrap();
+        let accounts = signed
+            .iter()
+            .map(|&validate| TestAccount::create(data.path(), validate))
+            .collect();
+        let config = configure(Config {
+            templates: repo_root().join("templates"),
+            data: data.path().to_path_buf(),
+            ..Config::default()
+        });
+        (Self::start(config).await, accounts, data)
+    }
+
     /// Serves the shipped `templates/` with default limits.
     pub async fn shipped() -> Self {
         Self::start(Config {

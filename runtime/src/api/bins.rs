@@ -6,10 +6,10 @@ use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::{
-    ApiError, ApiResult, Call, json_response, listing, method_not_allowed, no_content, page, param,
-    rfc2822,
+    ApiError, ApiResult, ByName, Call, PageOf, json_response, list, method_not_allowed, no_content,
+    param, rfc2822,
 };
-use crate::store::{self, Bin, Listing};
+use crate::store::{self, Bin, Store};
 
 /// `FriendlyName` at most this long.
 const MAX_FRIENDLY_NAME: usize = 64;
@@ -17,27 +17,17 @@ const MAX_FRIENDLY_NAME: usize = 64;
 pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
     match *method {
         Method::GET => {
-            let page = page(call)?;
-            let account = call.account.sid.clone();
-            let name = call.query("FriendlyName");
-            let listed = call
-                .blocking(move |app| {
-                    let store = app.tenants().store();
-                    match name {
-                        // Names are unique per account: this is how `deploy` finds a bin.
-                        Some(name) => store.bin_by_name(&account, &name).map(|b| Listing {
-                            total: u64::from(b.is_some()),
-                            items: b.into_iter().collect(),
-                            has_more: false,
-                        }),
-                        None => store.bins(&account, page),
-                    }
-                })
-                .await??;
-            let items = listed.items.iter().map(|b| bin_json(call, b)).collect();
-            let path = format!("{}/TwimlBins.json", call.account_uri());
-            let body = listing(&path, "twiml_bins", page, items, listed.has_more);
-            Ok(json_response(StatusCode::OK, &body))
+            let to_json = |b: &Bin| bin_json(call, b);
+            let (page_of, by_name): (PageOf<_>, ByName<_>) = (Store::bins, Store::bin_by_name);
+            list(
+                call,
+                "/TwimlBins.json",
+                "twiml_bins",
+                page_of,
+                Some(by_name),
+                to_json,
+            )
+            .await
         }
         Method::POST => {
             let form = call.form();

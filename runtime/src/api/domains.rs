@@ -4,10 +4,10 @@ use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::{
-    ApiError, ApiResult, Call, json_response, listing, method_not_allowed, no_content, page, param,
+    ApiError, ApiResult, Call, PageOf, json_response, list, method_not_allowed, no_content, param,
     parse_bool, rfc2822,
 };
-use crate::store::{Domain, DomainFields};
+use crate::store::{Domain, DomainFields, Store};
 
 /// `FriendlyName` at most this long.
 const MAX_FRIENDLY_NAME: usize = 64;
@@ -15,15 +15,9 @@ const MAX_FRIENDLY_NAME: usize = 64;
 pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
     match *method {
         Method::GET => {
-            let page = page(call)?;
-            let account = call.account.sid.clone();
-            let listed = call
-                .blocking(move |app| app.tenants().store().domains(&account, page))
-                .await??;
-            let items = listed.items.iter().map(|d| domain_json(call, d)).collect();
-            let path = format!("{}/SIP/Domains.json", call.account_uri());
-            let body = listing(&path, "domains", page, items, listed.has_more);
-            Ok(json_response(StatusCode::OK, &body))
+            let to_json = |d: &Domain| domain_json(call, d);
+            let page_of: PageOf<_> = Store::domains;
+            list(call, "/SIP/Domains.json", "domains", page_of, None, to_json).await
         }
         Method::POST => {
             let fields = fields(&call.form(), None)?;

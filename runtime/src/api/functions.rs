@@ -11,42 +11,29 @@ use hyper::{Method, Response, StatusCode, header};
 use serde_json::{Value, json};
 
 use super::{
-    ApiError, ApiResult, Call, json_response, listing, method_not_allowed, no_content, page,
+    ApiError, ApiResult, ByName, Call, PageOf, json_response, list, method_not_allowed, no_content,
     rfc2822,
 };
 use crate::{
     bins::check_name,
-    store::{self, BlobRef, FunctionVersion, Listing},
+    store::{self, BlobRef, FunctionVersion, Store},
 };
 
 pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
     match *method {
         Method::GET => {
-            let page = page(call)?;
-            let account = call.account.sid.clone();
-            let name = call.query("FriendlyName");
-            let listed = call
-                .blocking(move |app| {
-                    let store = app.tenants().store();
-                    match name {
-                        // A name picks at most one: what `deploy` looks up before it uploads.
-                        Some(name) => store.function_by_name(&account, &name).map(|f| Listing {
-                            total: u64::from(f.is_some()),
-                            items: f.into_iter().collect(),
-                            has_more: false,
-                        }),
-                        None => store.functions(&account, page),
-                    }
-                })
-                .await??;
-            let items = listed
-                .items
-                .iter()
-                .map(|f| function_json(call, f))
-                .collect();
-            let path = format!("{}/Functions.json", call.account_uri());
-            let body = listing(&path, "functions", page, items, listed.has_more);
-            Ok(json_response(StatusCode::OK, &body))
+            let to_json = |f: &store::Function| function_json(call, f);
+            let (page_of, by_name): (PageOf<_>, ByName<_>) =
+                (Store::functions, Store::function_by_name);
+            list(
+                call,
+                "/Functions.json",
+                "functions",
+                page_of,
+                Some(by_name),
+                to_json,
+            )
+            .await
         }
         Method::POST => {
             let name = call.query("FriendlyName").ok_or_else(|| {

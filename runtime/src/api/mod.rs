@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::{
     app::App,
-    store::{Account, Page, StoreError},
+    store::{Account, Listing, Page, Store, StoreError},
 };
 
 /// The API version in every path.
@@ -330,6 +330,46 @@ pub(crate) fn page(call: &Call<'_>) -> ApiResult<Page> {
     let page_size = number("PageSize", DEFAULT_PAGE_SIZE, 1000)?.max(1);
     let page = number("Page", 0, u32::MAX / 1000)?;
     Ok(Page { page, page_size })
+}
+
+/// Reads one page of a collection from the store.
+pub(crate) type PageOf<T> = fn(&Store, &str, Page) -> Result<Listing<T>, StoreError>;
+/// Finds an account's item by friendly name.
+pub(crate) type ByName<T> = fn(&Store, &str, &str) -> Result<Option<T>, StoreError>;
+
+/// A GET on a collection (`path` under the account, items under `key`): one page, or with
+/// `FriendlyName` (when `by_name` is given) the one item of that name, since names are unique
+/// per account; `deploy` finds what to update this way.
+pub(crate) async fn list<T: Send + 'static>(
+    call: &Call<'_>,
+    path: &str,
+    key: &str,
+    page_of: PageOf<T>,
+    by_name: Option<ByName<T>>,
+    to_json: impl Fn(&T) -> Value,
+) -> ApiResult {
+    let page = page(call)?;
+    let account = call.account.sid.clone();
+    let name = by_name.zip(call.query("FriendlyName"));
+    let listed = call
+        .blocking(move |app| {
+            let store = app.tenants().store();
+            match name {
+                Some((find, name)) => find(store, &account, &name).map(|item| Listing {
+                    total: u64::from(item.is_some()),
+                    items: item.into_iter().collect(),
+                    has_more: false,
+                }),
+                None => page_of(store, &account, page),
+            }
+        })
+        .await??;
+    let items = listed.items.iter().map(to_json).collect();
+    let path = format!("{}{path}", call.account_uri());
+    Ok(json_response(
+        StatusCode::OK,
+        &listing(&path, key, page, items, listed.has_more),
+    ))
 }
 
 /// A list answer: `key` holds the items, next to Twilio's paging fields.

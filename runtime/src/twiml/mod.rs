@@ -25,7 +25,7 @@ pub struct Policy {
 pub struct Document {
     /// The whole document, declaration first.
     pub text: String,
-    /// Findings [`Policy::warnings_only`] let through.
+    /// Findings [`Policy::warnings_only`] let through (and logged).
     pub warnings: Vec<Finding>,
 }
 
@@ -54,6 +54,12 @@ pub fn document(answer: &str, policy: &Policy) -> Result<Document, Finding> {
     let mut warnings = Vec::new();
     for finding in check(&text, &policy.rules) {
         if finding.severity == Severity::Schema && policy.warnings_only {
+            tracing::warn!(
+                rule = finding.rule,
+                line = finding.line,
+                "TwiML schema warning: {}",
+                finding.message
+            );
             warnings.push(finding);
         } else {
             return Err(finding);
