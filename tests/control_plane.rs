@@ -470,6 +470,27 @@ async fn twiml_bins_are_created_updated_served_and_deleted() {
         );
         assert!(answer.status == 400 || answer.status == 409, "{json}");
     }
+    // What could reach other templates, recurse or write a value unescaped is refused up front.
+    for (template, message) in [
+        ("<Response>{{> other}}</Response>", "partials"),
+        (
+            r#"{{#*inline "p"}}{{> p}}{{/inline}}<Response>{{> p}}</Response>"#,
+            "inline partials",
+        ),
+        ("<Response><Say>{{{From}}}</Say></Response>", "unescaped"),
+    ] {
+        let error = api
+            .post(
+                "/TwimlBins.json",
+                &[("FriendlyName", "evil"), ("Template", template)],
+            )
+            .await
+            .api_error(400, 20001);
+        assert!(
+            error["message"].as_str().unwrap().contains(message),
+            "{error}"
+        );
+    }
     let listed = api.get("/TwimlBins.json").await.json(200);
     assert_eq!(listed["twiml_bins"].as_array().unwrap().len(), 1);
     assert_eq!(
@@ -1032,6 +1053,22 @@ async fn no_account_reaches_anything_of_another() {
             "{target}"
         );
     }
+    // B cannot claim A's domain in a regional form, which the engine would route to B.
+    let taken = server
+        .api(b)
+        .post(
+            "/SIP/Domains.json",
+            &[("DomainName", "a.sip.us1.twilio.com")],
+        )
+        .await
+        .api_error(409, 20409);
+    assert!(
+        taken["message"]
+            .as_str()
+            .unwrap()
+            .contains("already in use"),
+        "{taken}"
+    );
     domain_with(
         &server,
         b,

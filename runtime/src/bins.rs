@@ -68,7 +68,8 @@ impl Bins {
         registry.register_escape_fn(escape_xml);
         // Mustache looks names up through enclosing sections: `{{To}}` inside `{{#Dest}}`.
         registry.set_recursive_lookup(true);
-        registry.register_helper("blockHelperMissing", Box::new(Section));
+        registry.register_helper("blockHelperMissing", Box::new(Section { each: false }));
+        registry.register_helper("each", Box::new(Section { each: true }));
         registry.register_helper("e164", Box::new(E164 { region }));
         registry.register_helper("urlencode", Box::new(UrlEncode));
         Self {
@@ -92,8 +93,14 @@ impl Bins {
     /// Compiles `source` as bin `name`; `origin` (a file path) names it in errors.
     pub fn add(&mut self, name: &str, source: &str, origin: &str) -> Result<()> {
         check_name(name).map_err(|e| Error::Config(format!("template {origin}: {e}")))?;
+        let rewritten = mustache_to_handlebars(source).map_err(|(offset, why)| {
+            let line = source[..offset].matches('\n').count() + 1;
+            Error::Config(format!(
+                "template {origin} is refused at line {line}: {why}"
+            ))
+        })?;
         self.registry
-            .register_template_string(name, mustache_to_handlebars(source))
+            .register_template_string(name, rewritten)
             .map_err(|e| Error::Config(describe_template_error(origin, &e)))?;
         self.names.insert(name.to_owned(), reads(source));
         Ok(())
@@ -116,9 +123,51 @@ impl Bins {
         };
         let context = Context::wraps(template_data(webhook, reads))
             .map_err(|e| Error::Internal(format!("cannot build template data: {e}")))?;
-        self.registry
-            .render_with_context(name, &context)
-            .map_err(|e| Error::Render(format!("TwiML Bin {name:?} failed to render: {e}")))
+        // Bounded work per render, whatever the template and the webhook: a section over a
+        // repeated parameter inside another multiplies, and an account's template runs here.
+        ITERATIONS_LEFT.set(MAX_ITERATIONS);
+        let mut out = Limited::default();
+        let rendered = self
+            .registry
+            .render_with_context_to_write(name, &context, &mut out);
+        if out.overflowed {
+            return Err(Error::Render(format!(
+                "TwiML Bin {name:?} renders over {} KiB: the SIP engine takes 64 kB at most",
+                MAX_OUTPUT_BYTES >> 10
+            )));
+        }
+        rendered.map_err(|e| Error::Render(format!("TwiML Bin {name:?} failed to render: {e}")))?;
+        String::from_utf8(out.written)
+            .map_err(|_| Error::Render(format!("TwiML Bin {name:?} rendered invalid UTF-8")))
+    }
+}
+
+/// Most a render may write; past it, it stops (the TwiML check refuses over 64 kB anyway).
+const MAX_OUTPUT_BYTES: usize = 1 << 20;
+/// Most section items one render may visit.
+const MAX_ITERATIONS: usize = 10_000;
+/// Deepest nesting of sections a template may have (handlebars renders recursively).
+const MAX_DEPTH: usize = 32;
+
+/// A writer that refuses to grow past [`MAX_OUTPUT_BYTES`], ending the render.
+#[derive(Default)]
+struct Limited {
+    written: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for Limited {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.written.len() + buf.len() > MAX_OUTPUT_BYTES {
+            self.overflowed = true;
+            return Err(std::io::Error::other("the render is too large"));
+        }
+        self.written.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -245,13 +294,19 @@ fn escape_xml(input: &str) -> String {
 /// handlebars reads `{{^Name}}` only as an `else` inside another block. Each rewritten tag stays
 /// a single tag, so handlebars still drops lines that hold nothing but a section tag, and no
 /// newline moves, so parse errors still point at the author's line.
-fn mustache_to_handlebars(source: &str) -> String {
+///
+/// It also refuses, with the offset of the tag, what a bin must not do: output a value
+/// unescaped (`{{{x}}}`, `{{& x}}`), which would let a caller change the TwiML's structure;
+/// include partials or declare decorators, which reach other templates and recurse without
+/// end; and nest sections deeper than [`MAX_DEPTH`].
+fn mustache_to_handlebars(source: &str) -> std::result::Result<String, (usize, String)> {
     let mut out = String::with_capacity(source.len() + 16);
     // The open sections, each with whether it was opened inverted (`{{^Name}}`).
     let mut open: Vec<(&str, bool)> = Vec::new();
     let mut rest = source;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
+        let offset = source.len() - rest.len() + start;
         rest = &rest[start..];
         let tag_end = if rest.starts_with("{{!--") {
             rest.find("--}}").map(|i| i + 4)
@@ -262,6 +317,23 @@ fn mustache_to_handlebars(source: &str) -> String {
         let (tag, after) = rest.split_at(tag_end);
         rest = after;
         let inner = tag[2..tag.len() - 2].trim_matches('~').trim();
+        let refused = |why: &str| Err((offset, why.to_owned()));
+        if tag.starts_with("{{{") || inner.starts_with('&') {
+            return refused(
+                "{{{...}}} and {{& ...}} write a value unescaped, so a caller could change the \
+                 TwiML: write {{Name}}",
+            );
+        }
+        if inner.starts_with('>') || inner.starts_with("#>") {
+            return refused("partials ({{> name}}) are not supported: a TwiML Bin is one template");
+        }
+        if inner.starts_with('*') || inner.starts_with("#*") {
+            return refused("decorators and inline partials ({{#*inline}}) are not supported");
+        }
+        if inner.starts_with('!') {
+            out.push_str(tag);
+            continue;
+        }
         let name = |s: &str| s.split_whitespace().next().unwrap_or_default().to_owned();
         if inner == "." {
             out.push_str("{{this}}");
@@ -271,7 +343,6 @@ fn mustache_to_handlebars(source: &str) -> String {
             out.push_str(section);
             out.push_str("}}");
         } else if let Some(block) = inner.strip_prefix('#') {
-            let block = block.trim_start_matches(['*', '>']);
             open.push((block.split_whitespace().next().unwrap_or_default(), false));
             out.push_str(tag);
         } else if let Some(closing) = inner.strip_prefix('/') {
@@ -282,9 +353,12 @@ fn mustache_to_handlebars(source: &str) -> String {
         } else {
             out.push_str(tag);
         }
+        if open.len() > MAX_DEPTH {
+            return refused(&format!("sections nest over {MAX_DEPTH} deep"));
+        }
     }
     out.push_str(rest);
-    out
+    Ok(out)
 }
 
 fn is_name(s: &str) -> bool {
@@ -303,8 +377,18 @@ fn describe_template_error(origin: &str, err: &TemplateError) -> String {
     }
 }
 
-/// Mustache sections: `{{#Param}}` for any name that is not a helper.
-struct Section;
+/// Sections: `{{#Param}}` for any name that is not a helper (Mustache), and `{{#each Param}}`
+/// (handlebars), both through one loop that counts against the render's [`MAX_ITERATIONS`].
+struct Section {
+    /// `each` reads its first parameter; a Mustache section, the name it is called by.
+    each: bool,
+}
+
+thread_local! {
+    /// Section items the render on this thread may still visit. Rendering never awaits, so a
+    /// render starts and ends on one thread.
+    static ITERATIONS_LEFT: std::cell::Cell<usize> = const { std::cell::Cell::new(MAX_ITERATIONS) };
+}
 
 impl HelperDef for Section {
     fn call<'reg: 'rc, 'rc>(
@@ -315,17 +399,30 @@ impl HelperDef for Section {
         rc: &mut RenderContext<'reg, 'rc>,
         out: &mut dyn Output,
     ) -> HelperResult {
-        let value = rc.evaluate(ctx, h.name())?;
+        let (path, value) = if self.each {
+            let param = h
+                .param(0)
+                .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("each", 0))?;
+            (param.context_path().cloned(), param.value().clone())
+        } else {
+            let value = rc.evaluate(ctx, h.name())?;
+            (value.context_path().cloned(), value.as_json().clone())
+        };
         // Blocks point into the data by path, not by copy, so names the section's value lacks
         // (`{{To}}` inside `{{#Dest}}`) are still found in the enclosing data, as in Mustache.
-        let path = value.context_path().cloned().unwrap_or_default();
-        let items: Vec<Vec<String>> = match value.as_json() {
+        let path = path.unwrap_or_default();
+        let at = |key: String| [path.as_slice(), &[key]].concat();
+        let items: Vec<(Vec<String>, Option<String>)> = match &value {
             JsonValue::Array(items) => (0..items.len())
-                .map(|i| [path.as_slice(), &[i.to_string()]].concat())
+                .map(|i| (at(i.to_string()), None))
+                .collect(),
+            JsonValue::Object(map) if self.each => map
+                .keys()
+                .map(|k| (at(k.clone()), Some(k.clone())))
                 .collect(),
             JsonValue::Null | JsonValue::Bool(false) => Vec::new(),
             JsonValue::String(s) if s.is_empty() => Vec::new(),
-            _ => vec![path],
+            _ => vec![(path.clone(), None)],
         };
         if items.is_empty() {
             return match h.inverse() {
@@ -336,9 +433,25 @@ impl HelperDef for Section {
         let Some(template) = h.template() else {
             return Ok(());
         };
-        for item in items {
+        let count = items.len();
+        for (index, (item, key)) in items.into_iter().enumerate() {
+            let left = ITERATIONS_LEFT.get();
+            if left == 0 {
+                return Err(RenderErrorReason::Other(format!(
+                    "the template repeats its sections over {MAX_ITERATIONS} times: nest fewer \
+                     sections over repeated parameters"
+                ))
+                .into());
+            }
+            ITERATIONS_LEFT.set(left - 1);
             let mut block = BlockContext::new();
             *block.base_path_mut() = item;
+            block.set_local_var("index", JsonValue::from(index));
+            block.set_local_var("first", JsonValue::from(index == 0));
+            block.set_local_var("last", JsonValue::from(index + 1 == count));
+            if let Some(key) = key {
+                block.set_local_var("key", JsonValue::from(key));
+            }
             rc.push_block(block);
             let rendered = template.render(r, ctx, rc, out);
             rc.pop_block();
@@ -521,6 +634,79 @@ mod tests {
         for (template, params, want) in cases {
             assert_eq!(render(template, params), *want, "template {template:?}");
         }
+    }
+
+    #[test]
+    fn templates_that_could_escape_or_recurse_are_refused_with_their_line() {
+        let deep = "{{#A}}".repeat(MAX_DEPTH + 1) + &"{{/A}}".repeat(MAX_DEPTH + 1);
+        let cases = [
+            ("<Say>\n{{{From}}}</Say>", "line 2: {{{...}}}"),
+            ("{{& From}}", "unescaped"),
+            ("{{> other}}", "partials"),
+            ("{{#> layout}}x{{/layout}}", "partials"),
+            (
+                r#"{{#*inline "p"}}{{> p}}{{/inline}}{{> p}}"#,
+                "inline partials",
+            ),
+            ("{{*decorator}}", "decorators"),
+            (deep.as_str(), "nest over 32 deep"),
+        ];
+        for (template, want) in cases {
+            let err = Bins::new(Region::default())
+                .add("t", template, "t.xml")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{template:?}: {err}");
+        }
+        let nested = "{{#A}}".repeat(MAX_DEPTH) + &"{{/A}}".repeat(MAX_DEPTH);
+        assert_eq!(render(&nested, &[("A", "1")]), "");
+        assert_eq!(render("{{!-- {{{not read}}} --}}ok", &[]), "ok");
+    }
+
+    #[test]
+    fn a_render_has_bounded_work_and_output() {
+        let many: Vec<(&str, &str)> = (0..200).map(|_| ("D[]", "x")).collect();
+        let mut bins = Bins::new(Region::default());
+        bins.add("cube", "{{#D}}{{#D}}{{#D}}{{/D}}{{/D}}{{/D}}", "cube.xml")
+            .unwrap();
+        let err = bins
+            .render("cube", &webhook(&many))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("over 10000 times"), "{err}");
+        // 99 + 99 * 99 items, each writing 120 bytes: within the item budget, over the output one.
+        let wide = format!(
+            "{{{{#D}}}}{{{{#D}}}}{}{{{{/D}}}}{{{{/D}}}}",
+            "x".repeat(120)
+        );
+        bins.add("wide", &wide, "wide.xml").unwrap();
+        let many: Vec<(&str, &str)> = (0..99).map(|_| ("D[]", "x")).collect();
+        let err = bins
+            .render("wide", &webhook(&many))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("renders over 1024 KiB"), "{err}");
+        // The budget is per render: the next one starts afresh.
+        bins.add("ok", "{{#D}}.{{/D}}", "ok.xml").unwrap();
+        assert_eq!(bins.render("ok", &webhook(&many)).unwrap().len(), 99);
+    }
+
+    #[test]
+    fn each_iterates_like_a_section_with_index_and_key() {
+        assert_eq!(
+            render(
+                "{{#each Dest}}{{@index}}:{{this}}{{#unless @last}},{{/unless}}{{/each}}",
+                &[("Dest[]", "a"), ("Dest[]", "b")]
+            ),
+            "0:a,1:b"
+        );
+        assert_eq!(
+            render(
+                "{{#each this}}{{@key}}={{this}};{{/each}}",
+                &[("From", "x"), ("To", "y")]
+            ),
+            "From=x;To=y;"
+        );
     }
 
     #[test]

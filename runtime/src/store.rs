@@ -106,10 +106,16 @@ CREATE TABLE domains (
     voice_status_callback_method TEXT NOT NULL,
     sip_registration INTEGER NOT NULL,
     auth_type TEXT NOT NULL,
+    secure INTEGER NOT NULL,
+    emergency_calling_enabled INTEGER NOT NULL,
+    byoc_trunk_sid TEXT,
+    emergency_caller_sid TEXT,
+    -- domain_base(domain_name): unique, so no domain can be another's regional form.
+    base_name TEXT NOT NULL,
     date_created INTEGER NOT NULL,
     date_updated INTEGER NOT NULL
 ) STRICT;
-CREATE UNIQUE INDEX domains_by_name ON domains(lower(domain_name));
+CREATE UNIQUE INDEX domains_by_name ON domains(base_name);
 CREATE INDEX domains_by_date ON domains(account_sid, date_created, sid);
 
 -- No foreign key: the log is history and must never make a batch of records fail.
@@ -250,6 +256,14 @@ pub struct DomainFields {
     pub sip_registration: bool,
     /// Authentication types in use (empty by default).
     pub auth_type: String,
+    /// Whether media must be encrypted (SRTP); kept for Twilio clients, not used here.
+    pub secure: bool,
+    /// Whether emergency calls are enabled; kept for Twilio clients, not used here.
+    pub emergency_calling_enabled: bool,
+    /// The BYOC trunk of the domain; kept for Twilio clients, not used here.
+    pub byoc_trunk_sid: Option<String>,
+    /// The emergency caller of the domain; kept for Twilio clients, not used here.
+    pub emergency_caller_sid: Option<String>,
 }
 
 /// A SIP domain.
@@ -723,8 +737,11 @@ impl Store {
             .execute(
                 "INSERT INTO domains (sid, account_sid, domain_name, friendly_name, voice_url, voice_method,
                      voice_fallback_url, voice_fallback_method, voice_status_callback_url,
-                     voice_status_callback_method, sip_registration, auth_type, date_created, date_updated)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+                     voice_status_callback_method, sip_registration, auth_type, secure,
+                     emergency_calling_enabled, byoc_trunk_sid, emergency_caller_sid, base_name,
+                     date_created, date_updated)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?18)",
                 params![
                     sid,
                     account_sid,
@@ -738,6 +755,11 @@ impl Store {
                     f.voice_status_callback_method,
                     f.sip_registration,
                     f.auth_type,
+                    f.secure,
+                    f.emergency_calling_enabled,
+                    f.byoc_trunk_sid,
+                    f.emergency_caller_sid,
+                    domain_base(&f.domain_name),
                     now
                 ],
             )
@@ -765,7 +787,8 @@ impl Store {
                 "UPDATE domains SET domain_name = ?3, friendly_name = ?4, voice_url = ?5, voice_method = ?6,
                      voice_fallback_url = ?7, voice_fallback_method = ?8, voice_status_callback_url = ?9,
                      voice_status_callback_method = ?10, sip_registration = ?11, auth_type = ?12,
-                     date_updated = ?13
+                     secure = ?13, emergency_calling_enabled = ?14, byoc_trunk_sid = ?15,
+                     emergency_caller_sid = ?16, base_name = ?17, date_updated = ?18
                  WHERE account_sid = ?1 AND sid = ?2",
                 params![
                     account_sid,
@@ -780,6 +803,11 @@ impl Store {
                     f.voice_status_callback_method,
                     f.sip_registration,
                     f.auth_type,
+                    f.secure,
+                    f.emergency_calling_enabled,
+                    f.byoc_trunk_sid,
+                    f.emergency_caller_sid,
+                    domain_base(&f.domain_name),
                     now()
                 ],
             )
@@ -808,13 +836,9 @@ impl Store {
         find(&self.lock(), "x.sid = ?1", [sid])
     }
 
-    /// The domain with this host name, ignoring ASCII case (for routing).
+    /// The domain with this host name, ignoring ASCII case and a regional label (for routing).
     pub fn domain_by_name(&self, domain_name: &str) -> Result<Option<Domain>> {
-        find(
-            &self.lock(),
-            "lower(x.domain_name) = lower(?1)",
-            [domain_name],
-        )
+        find(&self.lock(), "x.base_name = ?1", [domain_base(domain_name)])
     }
 
     /// One page of the account's domains, oldest first (date_created, then creation order).
@@ -980,10 +1004,12 @@ impl Record for Bin {
 
 impl Record for Domain {
     const TABLE: &'static str = "domains";
-    const SELECT: &'static str = "SELECT x.sid, x.account_sid, x.domain_name, x.friendly_name, x.voice_url,
+    const SELECT: &'static str =
+        "SELECT x.sid, x.account_sid, x.domain_name, x.friendly_name, x.voice_url,
         x.voice_method, x.voice_fallback_url, x.voice_fallback_method, x.voice_status_callback_url,
-        x.voice_status_callback_method, x.sip_registration, x.auth_type, x.date_created, x.date_updated
-        FROM domains x";
+        x.voice_status_callback_method, x.sip_registration, x.auth_type, x.secure,
+        x.emergency_calling_enabled, x.byoc_trunk_sid, x.emergency_caller_sid, x.date_created,
+        x.date_updated FROM domains x";
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
             sid: r.get(0)?,
@@ -999,9 +1025,13 @@ impl Record for Domain {
                 voice_status_callback_method: r.get(9)?,
                 sip_registration: r.get(10)?,
                 auth_type: r.get(11)?,
+                secure: r.get(12)?,
+                emergency_calling_enabled: r.get(13)?,
+                byoc_trunk_sid: r.get(14)?,
+                emergency_caller_sid: r.get(15)?,
             },
-            date_created: r.get(12)?,
-            date_updated: r.get(13)?,
+            date_created: r.get(16)?,
+            date_updated: r.get(17)?,
         })
     }
 }
@@ -1112,8 +1142,46 @@ fn conflict(message: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) ->
     }
 }
 
+/// Twilio's SIP regions and edge locations, as the label after `.sip.` of a regional host name.
+const SIP_EDGES: &[&str] = &[
+    "us1",
+    "us2",
+    "ie1",
+    "de1",
+    "sg1",
+    "jp1",
+    "br1",
+    "au1",
+    "ashburn",
+    "umatilla",
+    "dublin",
+    "frankfurt",
+    "singapore",
+    "tokyo",
+    "sao-paulo",
+    "sydney",
+];
+
+/// The name a domain is known by whatever edge the engine names: lowercase, without a regional
+/// label (`acme.sip.us1.twilio.com` is `acme.sip.twilio.com`). Two domains may not share it, so
+/// no account can claim another's domain in its regional form.
+pub fn domain_base(domain_name: &str) -> String {
+    let name = domain_name.to_ascii_lowercase();
+    if let Some((label, rest)) = name.split_once(".sip.")
+        && let Some((edge, base)) = rest.split_once('.')
+        && SIP_EDGES.contains(&edge)
+    {
+        return format!("{label}.sip.{base}");
+    }
+    name
+}
+
 fn domain_taken(domain_name: &str) -> String {
-    format!("domain name {domain_name:?} is already in use")
+    format!(
+        "domain name {domain_name:?} is already in use: names are unique across accounts, and \
+         {:?} stands for its regional forms too",
+        domain_base(domain_name)
+    )
 }
 
 fn get_u64(r: &Row<'_>, i: usize) -> rusqlite::Result<u64> {
@@ -1587,6 +1655,43 @@ mod tests {
         );
         assert_eq!(store.domains(&a, ALL).unwrap().total, 0);
         assert_eq!(store.domains(&b, ALL).unwrap().items, [other]);
+    }
+
+    #[test]
+    fn a_domain_is_known_by_every_regional_form_and_no_one_else_may_take_one() {
+        let (_dir, store) = open();
+        let a = store.create_account("a").unwrap();
+        let b = store.create_account("b").unwrap();
+        let domain = store
+            .create_domain(&a.sid, &domain_fields("acme.sip.twilio.com"))
+            .unwrap();
+        for regional in [
+            "acme.sip.us1.twilio.com",
+            "ACME.sip.ie1.twilio.com",
+            "acme.sip.sydney.twilio.com",
+        ] {
+            assert_eq!(
+                store.domain_by_name(regional).unwrap().unwrap().sid,
+                domain.sid,
+                "{regional}"
+            );
+            let err = store
+                .create_domain(&b.sid, &domain_fields(regional))
+                .unwrap_err();
+            assert!(matches!(err, StoreError::Conflict(_)), "{regional}: {err}");
+        }
+        // A label that is no region is a name of its own.
+        assert!(
+            store
+                .domain_by_name("acme.sip.example.twilio.com")
+                .unwrap()
+                .is_none()
+        );
+        store
+            .create_domain(&b.sid, &domain_fields("acme.sip.example.twilio.com"))
+            .unwrap();
+        assert_eq!(domain_base("x.sip.us2.twilio.com"), "x.sip.twilio.com");
+        assert_eq!(domain_base("Pbx.Example.com"), "pbx.example.com");
     }
 
     #[test]

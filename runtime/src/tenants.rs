@@ -4,7 +4,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, RwLock, RwLockReadGuard},
+    sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard},
 };
 
 use anyhow::Context as _;
@@ -13,13 +13,15 @@ use crate::{
     bins::Bins,
     e164::Region,
     sandbox::{Function, Sandbox},
-    store::{Account, Bin, Domain, Store},
+    store::{Account, Bin, Domain, Store, domain_base},
 };
 
 /// Every account's servable content.
 #[derive(Debug)]
 pub(crate) struct Tenants {
     store: Arc<Store>,
+    /// Held across each store write and the registry update that follows it.
+    writes: Mutex<()>,
     accounts: RwLock<HashMap<String, Account>>,
     functions: RwLock<HashMap<String, Hosted<Function>>>,
     bins: RwLock<HostedBins>,
@@ -42,7 +44,7 @@ struct HostedBins {
 #[derive(Debug, Default)]
 struct Domains {
     by_sid: HashMap<String, Domain>,
-    /// Lowercased domain name to sid.
+    /// `domain_base` of the domain name to sid.
     by_name: HashMap<String, String>,
 }
 
@@ -94,11 +96,19 @@ impl Tenants {
         );
         Ok(Self {
             store,
+            writes: Mutex::new(()),
             accounts: RwLock::new(accounts),
             functions: RwLock::new(functions),
             bins: RwLock::new(bins),
             domains: RwLock::new(domains),
         })
+    }
+
+    /// A turn to write: hold it across a store write and the registry update after it.
+    pub(crate) fn writing(&self) -> MutexGuard<'_, ()> {
+        self.writes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The store behind this registry.
@@ -171,16 +181,11 @@ impl Tenants {
         bins.compiled.remove(sid);
     }
 
-    /// The domain named `name` (case-insensitive), trying the regional form too: the engine
-    /// sends `acme.sip.us1.twilio.com` for the domain created as `acme.sip.twilio.com`.
+    /// The domain named `name` (case-insensitive) in any regional form: the engine sends
+    /// `acme.sip.us1.twilio.com` for the domain created as `acme.sip.twilio.com`.
     pub(crate) fn domain_by_name(&self, name: &str) -> Option<Domain> {
         let domains = read(&self.domains);
-        let name = name.to_ascii_lowercase();
-        let sid = domains.by_name.get(&name).or_else(|| {
-            let (label, rest) = name.split_once(".sip.")?;
-            let (_edge, base) = rest.split_once('.')?;
-            domains.by_name.get(&format!("{label}.sip.{base}"))
-        })?;
+        let sid = domains.by_name.get(&domain_base(name))?;
         domains.by_sid.get(sid).cloned()
     }
 
@@ -192,21 +197,13 @@ impl Tenants {
     /// Routes to `domain` as the store now has it.
     pub(crate) fn put_domain(&self, domain: Domain) {
         let mut domains = write(&self.domains);
-        if let Some(old) = domains.by_sid.get(&domain.sid) {
-            let old_name = old.fields.domain_name.to_ascii_lowercase();
-            domains.by_name.remove(&old_name);
-        }
+        domains.remove(&domain.sid);
         domains.insert(domain);
     }
 
     /// Stops routing to domain `sid`.
     pub(crate) fn remove_domain(&self, sid: &str) {
-        let mut domains = write(&self.domains);
-        if let Some(old) = domains.by_sid.remove(sid) {
-            domains
-                .by_name
-                .remove(&old.fields.domain_name.to_ascii_lowercase());
-        }
+        write(&self.domains).remove(sid);
     }
 }
 
@@ -232,9 +229,19 @@ impl HostedBins {
 
 impl Domains {
     fn insert(&mut self, domain: Domain) {
-        let name = domain.fields.domain_name.to_ascii_lowercase();
+        let name = domain_base(&domain.fields.domain_name);
         self.by_name.insert(name, domain.sid.clone());
         self.by_sid.insert(domain.sid.clone(), domain);
+    }
+
+    /// Forgets domain `sid`, and its name only if the name still routes to it.
+    fn remove(&mut self, sid: &str) {
+        if let Some(old) = self.by_sid.remove(sid) {
+            let name = domain_base(&old.fields.domain_name);
+            if self.by_name.get(&name).is_some_and(|s| s == sid) {
+                self.by_name.remove(&name);
+            }
+        }
     }
 }
 

@@ -29,10 +29,15 @@ pub(super) async fn handle(call: &Call<'_>, method: &Method) -> ApiResult {
             };
             let sid = call.account.sid.clone();
             let account = call
-                .blocking(move |app| app.tenants().store().update_account(&sid, &update))
+                .write(move |app| {
+                    let account = app.tenants().store().update_account(&sid, &update)?;
+                    if let Some(account) = &account {
+                        app.tenants().put_account(account.clone());
+                    }
+                    Ok::<_, crate::store::StoreError>(account)
+                })
                 .await??
                 .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
-            call.app.tenants().put_account(account.clone());
             Ok(json_response(StatusCode::OK, &account_json(call, &account)))
         }
         _ => Err(method_not_allowed(method, "GET, POST")),

@@ -75,11 +75,16 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
             }
             let (account, sid) = (call.account.sid.clone(), bin.sid);
             let bin = call
-                .blocking(move |app| {
+                .write(move |app| {
                     let store = app.tenants().store();
                     let bin = store
                         .update_bin(&account, &sid, name.as_deref(), template.as_deref())?
-                        .ok_or_else(|| ApiError::bad_request(format!("bin {sid} was deleted")))?;
+                        .ok_or_else(|| {
+                            ApiError::new(
+                                StatusCode::NOT_FOUND,
+                                format!("bin {sid} was deleted while it updated"),
+                            )
+                        })?;
                     app.tenants()
                         .put_bin(&bin)
                         .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -90,7 +95,7 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
         }
         Method::DELETE => {
             let (account, sid) = (call.account.sid.clone(), bin.sid);
-            call.blocking(move |app| {
+            call.write(move |app| {
                 let deleted = app.tenants().store().delete_bin(&account, &sid)?;
                 app.tenants().remove_bin(&sid);
                 Ok::<_, store::StoreError>(deleted)

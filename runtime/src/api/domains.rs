@@ -7,7 +7,7 @@ use super::{
     ApiError, ApiResult, Call, PageOf, json_response, list, method_not_allowed, no_content, param,
     parse_bool, rfc2822,
 };
-use crate::store::{Domain, DomainFields, Store};
+use crate::store::{Domain, DomainFields, Store, StoreError};
 
 /// `FriendlyName` at most this long.
 const MAX_FRIENDLY_NAME: usize = 64;
@@ -23,9 +23,12 @@ pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
             let fields = fields(&call.form(), None)?;
             let account = call.account.sid.clone();
             let domain = call
-                .blocking(move |app| app.tenants().store().create_domain(&account, &fields))
+                .write(move |app| {
+                    let domain = app.tenants().store().create_domain(&account, &fields)?;
+                    app.tenants().put_domain(domain.clone());
+                    Ok::<_, StoreError>(domain)
+                })
                 .await??;
-            call.app.tenants().put_domain(domain.clone());
             Ok(json_response(
                 StatusCode::CREATED,
                 &domain_json(call, &domain),
@@ -48,19 +51,27 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
             let fields = fields(&call.form(), Some(&existing.fields))?;
             let (account, sid) = (call.account.sid.clone(), sid.to_owned());
             let domain = call
-                .blocking(move |app| app.tenants().store().update_domain(&account, &sid, &fields))
+                .write(move |app| {
+                    let domain = app
+                        .tenants()
+                        .store()
+                        .update_domain(&account, &sid, &fields)?;
+                    if let Some(domain) = &domain {
+                        app.tenants().put_domain(domain.clone());
+                    }
+                    Ok::<_, StoreError>(domain)
+                })
                 .await??
                 .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
-            call.app.tenants().put_domain(domain.clone());
             Ok(json_response(StatusCode::OK, &domain_json(call, &domain)))
         }
         Method::DELETE => {
             let (account, sid) = (call.account.sid.clone(), sid.to_owned());
             let removed = call
-                .blocking(move |app| {
+                .write(move |app| {
                     let removed = app.tenants().store().delete_domain(&account, &sid)?;
                     app.tenants().remove_domain(&sid);
-                    Ok::<_, crate::store::StoreError>(removed)
+                    Ok::<_, StoreError>(removed)
                 })
                 .await??;
             if !removed {
@@ -73,8 +84,8 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
 }
 
 /// The new state of a domain from a create (`existing` is `None`) or update form, validated
-/// as Twilio validates it. Parameters a Twilio client may send that twiml-edge does not use
-/// (`Secure`, `EmergencyCallingEnabled`, ...) are accepted and ignored.
+/// as Twilio validates it. Parameters a Twilio client may send that twiml-edge does not act on
+/// (`Secure`, `EmergencyCallingEnabled`, ...) are kept and answered back.
 fn fields(form: &[(String, String)], existing: Option<&DomainFields>) -> ApiResult<DomainFields> {
     let mut fields = existing.cloned().unwrap_or_else(|| DomainFields {
         voice_method: "POST".into(),
@@ -124,8 +135,25 @@ fn fields(form: &[(String, String)], existing: Option<&DomainFields>) -> ApiResu
             *slot = http_method(name, value)?;
         }
     }
-    if let Some(value) = param(form, "SipRegistration") {
-        fields.sip_registration = parse_bool("SipRegistration", value)?;
+    for (name, slot) in [
+        ("SipRegistration", &mut fields.sip_registration),
+        ("Secure", &mut fields.secure),
+        (
+            "EmergencyCallingEnabled",
+            &mut fields.emergency_calling_enabled,
+        ),
+    ] {
+        if let Some(value) = param(form, name) {
+            *slot = parse_bool(name, value)?;
+        }
+    }
+    for (name, slot) in [
+        ("ByocTrunkSid", &mut fields.byoc_trunk_sid),
+        ("EmergencyCallerSid", &mut fields.emergency_caller_sid),
+    ] {
+        if let Some(value) = param(form, name) {
+            *slot = Some(value.to_owned()).filter(|v| !v.is_empty());
+        }
     }
     Ok(fields)
 }
@@ -196,14 +224,14 @@ fn domain_json(call: &Call<'_>, domain: &Domain) -> Value {
         "account_sid": domain.account_sid,
         "api_version": "2010-04-01",
         "auth_type": f.auth_type,
-        "byoc_trunk_sid": null,
+        "byoc_trunk_sid": f.byoc_trunk_sid,
         "date_created": rfc2822(domain.date_created),
         "date_updated": rfc2822(domain.date_updated),
         "domain_name": f.domain_name,
-        "emergency_caller_sid": null,
-        "emergency_calling_enabled": false,
+        "emergency_caller_sid": f.emergency_caller_sid,
+        "emergency_calling_enabled": f.emergency_calling_enabled,
         "friendly_name": f.friendly_name,
-        "secure": false,
+        "secure": f.secure,
         "sid": domain.sid,
         "sip_registration": f.sip_registration,
         "subresource_uris": {

@@ -69,7 +69,7 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
         }
         Method::DELETE => {
             let (account, sid) = (call.account.sid.clone(), function.sid);
-            call.blocking(move |app| {
+            call.write(move |app| {
                 let deleted = app.tenants().store().delete_function(&account, &sid)?;
                 app.tenants().remove_function(&sid);
                 Ok::<_, store::StoreError>(deleted)
@@ -170,6 +170,8 @@ async fn upload(call: &Call<'_>, upload: Upload) -> ApiResult<store::Function> {
             .compile(&name, &wasm)
             .map_err(|e| ApiError::bad_request(format!("the upload is refused: {e:#}")))?;
         let store = app.tenants().store();
+        // Compiled before taking the turn to write: compiling takes long, writing does not.
+        let _turn = app.tenants().writing();
         let blob = BlobRef {
             sha256: store.put_blob(&wasm)?,
             size: wasm.len() as u64,
@@ -178,7 +180,9 @@ async fn upload(call: &Call<'_>, upload: Upload) -> ApiResult<store::Function> {
             Upload::New(name) => store.create_function(&account, name, &blob)?,
             Upload::Version(sid) => store
                 .add_function_version(&account, sid, &blob)?
-                .ok_or_else(|| ApiError::bad_request(format!("function {sid} was deleted")))?,
+                .ok_or_else(|| {
+                    ApiError::new(StatusCode::NOT_FOUND, format!("function {sid} was deleted while it uploaded"))
+                })?,
         };
         app.tenants().put_function(&account, &stored.sid, compiled);
         tracing::info!(function = %stored.sid, version = %stored.version.sid, sha256 = %blob.sha256, "function uploaded");

@@ -150,6 +150,19 @@ impl Call<'_> {
             .map_or(url.clone(), |at| url[..at].to_owned())
     }
 
+    /// Runs a store write and the registry update after it as one step: writes take turns, so
+    /// what the server routes to is always what the last commit says, whatever the races.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&App) -> T + Send + 'static,
+    ) -> ApiResult<T> {
+        self.blocking(move |app| {
+            let _turn = app.tenants().writing();
+            work(app)
+        })
+        .await
+    }
+
     /// Runs blocking store or compiler work off the async threads.
     pub(crate) async fn blocking<T: Send + 'static>(
         &self,

@@ -15,7 +15,7 @@ use crate::{
     App, Config, FALLBACK_HEADER,
     signature::{self, Body},
     simulate::{self, DialPlan, Invite},
-    store::Store,
+    store::{Store, domain_base},
 };
 
 /// `twiml-edge call`.
@@ -210,13 +210,7 @@ fn request_host(invite: &Invite) -> anyhow::Result<String> {
 
 /// The engine names `acme.sip.us1.twilio.com` for the domain `acme.sip.twilio.com`.
 fn host_matches(host: &str, domain_name: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    let domain_name = domain_name.to_ascii_lowercase();
-    host == domain_name
-        || host
-            .split_once(".sip.")
-            .and_then(|(label, rest)| Some(format!("{label}.sip.{}", rest.split_once('.')?.1)))
-            .is_some_and(|base| base == domain_name)
+    domain_base(host) == domain_base(domain_name)
 }
 
 fn form(params: &[(String, String)]) -> String {
