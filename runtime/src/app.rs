@@ -129,6 +129,9 @@ enum Route<'a> {
 }
 
 const WEBHOOK_METHODS: &str = "GET, POST";
+/// How long a webhook's body may take to arrive: the engine gives up on the whole exchange
+/// after 15 s.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl App {
     /// Compiles the folders and everything the store under `config.data` holds; fails on the
@@ -301,10 +304,15 @@ impl App {
         if declared.is_some_and(|len| len > limit as u64) {
             return Err(too_large());
         }
-        match Limited::new(body, limit).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(err) if err.is::<LengthLimitError>() => Err(too_large()),
-            Err(err) => Err(Error::BadRequest(format!(
+        let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect());
+        match read.await {
+            Err(_) => Err(Error::Timeout(format!(
+                "the request body did not arrive within {} s",
+                BODY_TIMEOUT.as_secs()
+            ))),
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(err)) if err.is::<LengthLimitError>() => Err(too_large()),
+            Ok(Err(err)) => Err(Error::BadRequest(format!(
                 "the request body could not be read: {err}"
             ))),
         }

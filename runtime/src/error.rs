@@ -36,6 +36,9 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The request did not arrive in time.
+    #[error("{0}")]
+    Timeout(String),
     /// The body is not form-encoded.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -94,6 +97,7 @@ impl Error {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Fallback { primary, .. } => primary.status(),
             Self::Function { failure, .. } => match failure {
                 Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -115,6 +119,7 @@ impl Error {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Forbidden(_) => "forbidden",
+            Self::Timeout(_) => "request_timeout",
             Self::Fallback { .. } => "fallback_failed",
             Self::Function { failure, .. } => match failure {
                 Failure::Deadline(_) => "function_deadline",

@@ -451,7 +451,11 @@ fn store_in_cache(component: &Component, path: &Path) -> anyhow::Result<()> {
     let bytes = component.serialize().map_err(anyhow::Error::from)?;
     // Write then rename, so a crash never leaves a half-written entry under the final name.
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, bytes)?;
+    let mut file = fs::File::create(&tmp)?;
+    std::io::Write::write_all(&mut file, &bytes)?;
+    // Synced before it takes its name: an entry is loaded with `deserialize_file`, which
+    // trusts its bytes, so a torn one must never be found under the final name.
+    file.sync_all()?;
     fs::rename(&tmp, path)?;
     Ok(())
 }

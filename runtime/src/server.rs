@@ -3,11 +3,16 @@
 use std::{convert::Infallible, future::Future, io, time::Duration};
 
 use hyper::{server::conn::http1, service::service_fn};
-use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+};
 use tokio::net::TcpListener;
 
 use crate::app::App;
 
+/// How long a client may take to send a request's headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long open connections get to finish their requests once shutdown starts.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -41,6 +46,10 @@ pub async fn serve(
         });
         let connection = http1::Builder::new()
             .keep_alive(true)
+            // A client that trickles its headers (or idles between requests) holds a socket;
+            // give it as long as the engine would wait for an answer, no longer.
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

@@ -61,37 +61,29 @@ fn mac(token: &str, url: &str, body: Body<'_>) -> Hmac<Sha1> {
     mac
 }
 
-/// `url` as given, plus the same URL with its scheme's default port added or removed.
+/// `url` as given, plus the same URL with its scheme's default port added or removed; the rest
+/// is kept byte for byte (the engine signs the host as it was configured, in any case).
 fn url_forms(url: &str) -> Vec<String> {
     let mut forms = vec![url.to_owned()];
-    let Ok(parsed) = Url::parse(url) else {
+    let Some((scheme, rest)) = url.split_once("://") else {
         return forms;
     };
-    let default_port = match parsed.scheme() {
-        "https" => 443,
-        "http" => 80,
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "https" => ":443",
+        "http" => ":80",
         _ => return forms,
     };
-    let Some(host) = parsed.host_str() else {
-        return forms;
-    };
-    let authority = format!("{}://{host}", parsed.scheme());
-    let after_host = |with_port: bool| -> Option<String> {
-        // Rebuild by hand: `Url` drops a default port on serialization.
-        let rest = url.strip_prefix(&authority)?;
-        let rest = rest
-            .strip_prefix(&format!(":{default_port}"))
-            .unwrap_or(rest);
-        Some(if with_port {
-            format!("{authority}:{default_port}{rest}")
-        } else {
-            format!("{authority}{rest}")
-        })
-    };
-    if parsed.port().is_none() || parsed.port() == Some(default_port) {
-        forms.extend([true, false].into_iter().filter_map(after_host));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    // A port follows the last ':' unless that ':' is inside an IPv6 literal.
+    let has_port = authority
+        .rfind(':')
+        .is_some_and(|colon| !authority[colon..].contains(']'));
+    if let Some(bare) = authority.strip_suffix(default_port) {
+        forms.push(format!("{scheme}://{bare}{path}"));
+    } else if !has_port {
+        forms.push(format!("{scheme}://{authority}{default_port}{path}"));
     }
-    forms.dedup();
     forms
 }
 
@@ -132,6 +124,18 @@ mod tests {
         let http = "http://mycompany.com/x";
         let signed = sign(TOKEN, "http://mycompany.com:80/x", Body::None);
         assert!(is_valid(TOKEN, http, Body::None, &signed));
+        // The host is signed as configured, case and all.
+        let mixed = "http://Edge.Example.com/x";
+        let signed = sign(TOKEN, "http://Edge.Example.com:80/x", Body::None);
+        assert!(is_valid(TOKEN, mixed, Body::None, &signed));
+        assert_eq!(
+            url_forms("http://[::1]:80/x"),
+            ["http://[::1]:80/x", "http://[::1]/x"]
+        );
+        assert_eq!(
+            url_forms("https://[::1]/x"),
+            ["https://[::1]/x", "https://[::1]:443/x"]
+        );
     }
 
     #[test]

@@ -458,7 +458,15 @@ impl Store {
         let sha256 = hex::encode(Sha256::digest(wasm));
         let path = self.blob_path(&sha256);
         match fs::read(&path) {
-            Ok(existing) if existing == wasm => return Ok(sha256),
+            Ok(existing) if existing == wasm => {
+                // An upload that crashed after its rename may have left the entry unsynced:
+                // make it durable before this upload is acknowledged on it.
+                let (dir, blobs) = (path.parent(), path.parent().and_then(Path::parent));
+                for dir in [dir, blobs].into_iter().flatten() {
+                    sync_dir(dir)?;
+                }
+                return Ok(sha256);
+            }
             Ok(_) => tracing::warn!(sha256, "blob on disk does not match its hash, rewriting it"),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => {

@@ -116,10 +116,16 @@ impl Tenants {
         &self.store
     }
 
-    /// The account `sid`; one created by the CLI while the server runs is read from the store.
+    /// The account `sid` if it is in memory.
+    pub(crate) fn cached_account(&self, sid: &str) -> Option<Account> {
+        read(&self.accounts).get(sid).cloned()
+    }
+
+    /// The account `sid`; one created by the CLI while the server runs is read from the store
+    /// (a blocking read: off the async threads, call [`Tenants::cached_account`] first).
     pub(crate) fn account(&self, sid: &str) -> anyhow::Result<Option<Account>> {
-        if let Some(account) = read(&self.accounts).get(sid) {
-            return Ok(Some(account.clone()));
+        if let Some(account) = self.cached_account(sid) {
+            return Ok(Some(account));
         }
         let found = self.store.account(sid)?;
         if let Some(account) = &found {

@@ -31,6 +31,8 @@ use crate::{
 pub(crate) const API_PREFIX: &str = "/2010-04-01/Accounts/";
 /// Items per page unless `PageSize` says otherwise.
 const DEFAULT_PAGE_SIZE: u32 = 50;
+/// How long a request body may take to arrive.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Largest form body a write takes.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
@@ -70,11 +72,12 @@ impl ApiError {
         )
     }
 
+    /// A failure of the server itself: logged in full, answered without paths or SQL.
     pub(crate) fn internal(message: impl std::fmt::Display) -> Self {
         tracing::error!("management API failed: {message}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!("internal error: {message}"),
+            "the server failed to answer: its log says why; try again",
         )
     }
 
@@ -204,7 +207,7 @@ where
         Some((sid, resource)) => (sid, resource),
         None => (rest.strip_suffix(".json").unwrap_or(rest), ""),
     };
-    let account = authenticate(app, parts, account_sid)?;
+    let account = authenticate(app, parts, account_sid).await?;
     let limit = if resource.starts_with("Functions") {
         max_upload
     } else {
@@ -245,7 +248,7 @@ fn json_sid(segment: &str) -> ApiResult<&str> {
 }
 
 /// The account the request's HTTP Basic credentials prove, which must be the path's.
-fn authenticate(app: &App, parts: &Parts, path_sid: &str) -> ApiResult<Account> {
+async fn authenticate(app: &App, parts: &Parts, path_sid: &str) -> ApiResult<Account> {
     let unauthorized = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -262,11 +265,19 @@ fn authenticate(app: &App, parts: &Parts, path_sid: &str) -> ApiResult<Account> 
         .and_then(|v| String::from_utf8(v).ok())
         .ok_or_else(unauthorized)?;
     let (sid, token) = credentials.split_once(':').ok_or_else(unauthorized)?;
-    let account = app
-        .tenants()
-        .account(sid)
-        .map_err(ApiError::internal)?
-        .ok_or_else(unauthorized)?;
+    let account = match app.tenants().cached_account(sid) {
+        Some(account) => account,
+        None => {
+            // Not in memory: maybe made by the CLI since start, maybe nobody's. Either way a
+            // store read, kept off the async threads.
+            let (app, sid) = (app.clone(), sid.to_owned());
+            tokio::task::spawn_blocking(move || app.tenants().account(&sid))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?
+                .ok_or_else(unauthorized)?
+        }
+    };
     if !constant_time_eq(account.auth_token.as_bytes(), token.as_bytes()) {
         return Err(unauthorized());
     }
@@ -292,13 +303,22 @@ where
     B: Body,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.is::<LengthLimitError>() => Err(ApiError::new(
+    // Uploads are large; a minute is generous for 16 MiB and bounds a client that stalls.
+    let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect());
+    match read.await {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                BODY_TIMEOUT.as_secs()
+            ),
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(err)) if err.is::<LengthLimitError>() => Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the request body is over the {limit}-byte limit"),
         )),
-        Err(err) => Err(ApiError::bad_request(format!(
+        Ok(Err(err)) => Err(ApiError::bad_request(format!(
             "the request body could not be read: {err}"
         ))),
     }
@@ -330,18 +350,22 @@ pub(crate) fn method_not_allowed(method: &Method, allow: &str) -> ApiError {
 
 /// `PageSize` and `Page` (0-based) from the query, Twilio's defaults and limits applied.
 pub(crate) fn page(call: &Call<'_>) -> ApiResult<Page> {
-    let number = |name: &str, default: u32, max: u32| -> ApiResult<u32> {
+    let number = |name: &str, default: u32, min: u32, max: u32| -> ApiResult<u32> {
         match call.query(name) {
             None => Ok(default),
-            Some(v) => v.parse::<u32>().ok().filter(|n| *n <= max).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "{name} {v:?} is not a whole number from 0 to {max}"
-                ))
-            }),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "{name} {v:?} is not a whole number from {min} to {max}"
+                    ))
+                }),
         }
     };
-    let page_size = number("PageSize", DEFAULT_PAGE_SIZE, 1000)?.max(1);
-    let page = number("Page", 0, u32::MAX / 1000)?;
+    let page_size = number("PageSize", DEFAULT_PAGE_SIZE, 1, 1000)?;
+    let page = number("Page", 0, 0, u32::MAX / 1000)?;
     Ok(Page { page, page_size })
 }
 
