@@ -27,4 +27,8 @@ if [ "${TWIML_EDGE_TOOLCHAIN:-}" != rustup ] && ! has_rustup_target \
 fi
 
 cargo build -q -p twiml-edge-runtime --bin twiml-edge
+rm -rf target/guests
 target/debug/twiml-edge build guests --out target/guests
+# Guests the runtime must refuse to load stay out of the folder the tests serve.
+mkdir -p target/guests/refused
+mv target/guests/refused-*.wasm target/guests/refused/

@@ -5,7 +5,9 @@ pub mod common;
 
 use std::time::Duration;
 
-use common::{FORM, TestAccount, TestServer, encode, guest, sip_webhook, with_overrides};
+use common::{
+    FORM, TestAccount, TestServer, encode, guest, refused_guest, sip_webhook, with_overrides,
+};
 use serde_json::Value;
 use twiml_edge_runtime::{Config, FALLBACK_HEADER, signature};
 
@@ -297,6 +299,20 @@ async fn functions_are_uploaded_versioned_served_and_deleted() {
             .as_str()
             .unwrap()
             .contains("not WebAssembly")
+    );
+    let refused = api
+        .upload(
+            &format!("/Functions/{sid}.json"),
+            refused_guest("wrong-world"),
+        )
+        .await
+        .api_error(400, 20001);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("rebuild it against this runtime's wit/"),
+        "{refused}"
     );
     let answer = server
         .signed_post(&webhook, &account.token, &sip_webhook())

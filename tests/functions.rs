@@ -8,7 +8,9 @@ pub mod common;
 
 use std::time::Duration;
 
-use common::{FORM, TestServer, encode, guests_dir, repo_root, run_cases, sip_webhook};
+use common::{
+    FORM, TestServer, encode, guests_dir, refused_guest, repo_root, run_cases, sip_webhook,
+};
 use twiml_edge_runtime::{App, Config};
 
 fn guests_config(data: &std::path::Path) -> Config {
@@ -168,9 +170,16 @@ async fn a_core_module_is_componentized_when_loaded() {
 #[test]
 fn a_file_that_is_not_a_voice_function_stops_the_start_with_its_path() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &[u8], &str); 2] = [
+    let wrong_world = refused_guest("wrong-world");
+    let cases: [(&str, &[u8], &str); 3] = [
         ("text.wasm", b"hello", "not WebAssembly"),
         ("empty.wasm", b"\0asm\x01\0\0\0", "twiml:edge"),
+        // Right names, types of an older draft: refused when loaded, not on every call.
+        (
+            "old.wasm",
+            &wrong_world,
+            "does not have the types of twiml:edge@0.1.0",
+        ),
     ];
     for (name, bytes, reason) in cases {
         let functions = dir.path().join(name.trim_end_matches(".wasm"));

@@ -244,11 +244,48 @@ impl Sandbox {
             anyhow::Error::from(e)
                 .context("it does not export the twiml:edge/handler interface of twiml:edge@0.1.0")
         })?;
-        Ok(Function {
+        let function = Function {
             name: name.into(),
             digest,
             pre,
-        })
+        };
+        self.probe(&function)?;
+        Ok(function)
+    }
+
+    /// Instantiates `function` once, within its limits. wasmtime checks the types of what a
+    /// component exports only when an instance is made, so a component built against another
+    /// version of the WIT would otherwise be accepted and then fail every call.
+    fn probe(&self, function: &Function) -> anyhow::Result<()> {
+        let mut store = Store::new(&self.engine, self.call_state(function, Region::default()));
+        store.limiter(|state| state);
+        store.set_epoch_deadline(ticks(self.limits.cpu_time));
+        store.epoch_deadline_trap();
+        let instance = function
+            .pre
+            .instance_pre()
+            .instantiate(&mut store)
+            .map_err(|e| anyhow::Error::from(e).context("it fails to start"))?;
+        VoiceFunction::new(&mut store, &instance).map_err(|e| {
+            anyhow::Error::from(e).context(
+                "its twiml:edge/handler does not have the types of twiml:edge@0.1.0: rebuild it \
+                 against this runtime's wit/",
+            )
+        })?;
+        Ok(())
+    }
+
+    fn call_state(&self, function: &Function, region: Region) -> CallState {
+        CallState {
+            function: function.name.clone(),
+            region,
+            memory_limit: self.limits.memory,
+            memory_exceeded: false,
+            ticks: 0,
+            max_ticks: ticks(self.limits.cpu_time),
+            logs: Vec::new(),
+            dropped_logs: 0,
+        }
     }
 
     fn load_component(&self, digest: &str, wasm: &[u8]) -> anyhow::Result<Component> {
@@ -298,17 +335,7 @@ impl Sandbox {
                 logs: Vec::new(),
             };
         };
-        let state = CallState {
-            function: function.name.clone(),
-            region,
-            memory_limit: self.limits.memory,
-            memory_exceeded: false,
-            ticks: 0,
-            max_ticks: ticks(self.limits.cpu_time),
-            logs: Vec::new(),
-            dropped_logs: 0,
-        };
-        let mut store = Store::new(&self.engine, state);
+        let mut store = Store::new(&self.engine, self.call_state(function, region));
         store.limiter(|state| state);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|mut context| {

@@ -443,3 +443,13 @@ impl Api<'_> {
 pub fn guest(name: &str) -> Vec<u8> {
     std::fs::read(guests_dir().join(format!("{name}.wasm"))).unwrap()
 }
+
+/// A guest the runtime must refuse, kept out of the served folder by `scripts/build-guests.sh`.
+pub fn refused_guest(name: &str) -> Vec<u8> {
+    std::fs::read(
+        guests_dir()
+            .join("refused")
+            .join(format!("refused-{name}.wasm")),
+    )
+    .unwrap()
+}
