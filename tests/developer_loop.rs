@@ -157,8 +157,16 @@ async fn new_build_deploy_call_logs_then_dev_reloads_an_edit() {
     dev_rebuilds_on_an_edit(&crate_dir).await;
 }
 
-/// `twiml-edge dev` serves the crate, and an edit to its source changes what it answers.
+/// `twiml-edge dev` serves the crate and the templates beside it; an edit changes what it
+/// answers, a broken file is reported while the last good version serves, and SIGTERM ends it.
 async fn dev_rebuilds_on_an_edit(crate_dir: &Path) {
+    std::fs::write(
+        crate_dir.join("hello.xml"),
+        "<Response><Say>hello {{From}}</Say></Response>",
+    )
+    .unwrap();
+    let unclosed = "<Response>\n{{#To}}<Dial>{{To}}</Dial>\n</Response>";
+    std::fs::write(crate_dir.join("later.xml"), unclosed).unwrap();
     let mut dev = Command::new(env!("CARGO_BIN_EXE_twiml-edge"))
         .args(["dev", "--listen", "127.0.0.1:0"])
         .arg(crate_dir)
@@ -171,37 +179,91 @@ async fn dev_rebuilds_on_an_edit(crate_dir: &Path) {
     let first = lines.next().unwrap().unwrap();
     let url = first.rsplit_once(" on ").unwrap().1.to_owned();
     // Keep reading what dev prints, so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    let body = encode(&sip_webhook());
-    let answer = || {
-        let (url, body) = (format!("{url}/functions/my-dial"), body.clone());
-        async move {
-            common::send_to(&url, "POST", &[("content-type", FORM)], body.into())
-                .await
-                .body
+    let (printed, output) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if printed.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let expect_line = |wanted: &str| {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match output.recv_timeout(left) {
+                Ok(line) if line.contains(wanted) => return line,
+                Ok(_) => {}
+                Err(err) => panic!("dev never printed {wanted:?}: {err}"),
+            }
         }
     };
+    let body = encode(&sip_webhook());
+    let answer = |path: &str| {
+        let (url, body) = (format!("{url}{path}"), body.clone());
+        async move { common::send_to(&url, "POST", &[("content-type", FORM)], body.into()).await }
+    };
+
+    let broken = expect_line("broken    template");
+    assert!(broken.contains("later.xml"), "{broken}");
     assert!(
-        answer().await.contains("<Dial callerId=\"+14155550100\">"),
+        broken.contains("line 2: {{#To}} is never closed"),
+        "{broken}"
+    );
+    assert!(
+        answer("/functions/my-dial")
+            .await
+            .body
+            .contains("<Dial callerId=\"+14155550100\">"),
         "dev serves the crate"
     );
+    let hello = answer("/bins/hello").await;
+    assert!(hello.body.contains("<Say>hello"), "{}", hello.body);
+    assert_eq!(answer("/bins/later").await.status, 404);
 
     let lib = crate_dir.join("src/lib.rs");
     let source = std::fs::read_to_string(&lib).unwrap();
     let edited = source.replace("Dial::new()", "Dial::new().timeout(20)");
     assert_ne!(source, edited, "the template has a Dial::new() to edit");
-    std::fs::write(&lib, edited).unwrap();
-    let started = Instant::now();
-    loop {
-        if answer().await.contains("timeout=\"20\"") {
-            break;
+    std::fs::write(&lib, &edited).unwrap();
+    std::fs::write(
+        crate_dir.join("later.xml"),
+        unclosed.replace("\n</Response>", "{{/To}}\n</Response>"),
+    )
+    .unwrap();
+    expect_line("reloaded");
+    assert!(
+        answer("/functions/my-dial")
+            .await
+            .body
+            .contains("timeout=\"20\""),
+        "dev serves the edit"
+    );
+    assert!(answer("/bins/later").await.body.contains("<Dial>"));
+
+    // A build that fails leaves the last good function serving.
+    std::fs::write(&lib, format!("{edited}\nfn broken( {{")).unwrap();
+    let broken = expect_line("broken    crate");
+    assert!(broken.contains("failed to build"), "{broken}");
+    assert!(
+        answer("/functions/my-dial")
+            .await
+            .body
+            .contains("timeout=\"20\"")
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &dev.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = dev.try_wait().unwrap() {
+            break status;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "dev never served the edit"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    dev.kill().unwrap();
-    dev.wait().unwrap();
+        assert!(Instant::now() < deadline, "dev did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "dev stopped with {status}");
 }

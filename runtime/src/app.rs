@@ -111,8 +111,16 @@ pub struct Folders {
 
 impl Folders {
     fn load(config: &Config, sandbox: &Sandbox) -> Result<Self> {
+        Self::load_with(
+            Bins::load_dir(&config.templates, config.default_region)?,
+            config,
+            sandbox,
+        )
+    }
+
+    fn load_with(bins: Bins, config: &Config, sandbox: &Sandbox) -> Result<Self> {
         Ok(Self {
-            bins: Bins::load_dir(&config.templates, config.default_region)?,
+            bins,
             functions: Functions::load_dir(sandbox, &config.functions)?,
         })
     }
@@ -138,10 +146,10 @@ impl App {
     /// first folder template or function refused.
     pub fn new(config: Config) -> Result<Self> {
         // Templates first: a broken one is refused before anything is created on disk.
-        Bins::load_dir(&config.templates, config.default_region)?;
+        let bins = Bins::load_dir(&config.templates, config.default_region)?;
         let sandbox = Sandbox::new(config.limits, Some(config.data.join("compiled")))
             .map_err(|e| Error::Config(format!("cannot start the sandbox: {e:#}")))?;
-        let folders = Folders::load(&config, &sandbox)?;
+        let folders = Folders::load_with(bins, &config, &sandbox)?;
         let store = Store::open(&config.data).map_err(|e| {
             Error::Config(format!("cannot open the store in {:?}: {e}", config.data))
         })?;

@@ -301,8 +301,9 @@ fn escape_xml(input: &str) -> String {
 /// end; and nest sections deeper than [`MAX_DEPTH`].
 fn mustache_to_handlebars(source: &str) -> std::result::Result<String, (usize, String)> {
     let mut out = String::with_capacity(source.len() + 16);
-    // The open sections, each with whether it was opened inverted (`{{^Name}}`).
-    let mut open: Vec<(&str, bool)> = Vec::new();
+    // The open sections: name, whether opened inverted (`{{^Name}}`), where opened.
+    let mut open: Vec<(&str, bool, usize)> = Vec::new();
+    let line_of = |offset: usize| source[..offset].matches('\n').count() + 1;
     let mut rest = source;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
@@ -334,21 +335,35 @@ fn mustache_to_handlebars(source: &str) -> std::result::Result<String, (usize, S
             out.push_str(tag);
             continue;
         }
-        let name = |s: &str| s.split_whitespace().next().unwrap_or_default().to_owned();
         if inner == "." {
             out.push_str("{{this}}");
         } else if let Some(section) = inner.strip_prefix('^').filter(|s| is_name(s)) {
-            open.push((section, true));
+            open.push((section, true, offset));
             out.push_str("{{#unless ");
             out.push_str(section);
             out.push_str("}}");
         } else if let Some(block) = inner.strip_prefix('#') {
-            open.push((block.split_whitespace().next().unwrap_or_default(), false));
+            open.push((name(block), false, offset));
             out.push_str(tag);
         } else if let Some(closing) = inner.strip_prefix('/') {
+            let closing = name(closing);
             match open.pop() {
-                Some((section, true)) if section == name(closing) => out.push_str("{{/unless}}"),
-                _ => out.push_str(tag),
+                Some((section, inverted, _)) if section == closing => {
+                    out.push_str(if inverted { "{{/unless}}" } else { tag });
+                }
+                Some((section, inverted, opened)) => {
+                    let sigil = if inverted { '^' } else { '#' };
+                    return refused(&format!(
+                        "{{{{/{closing}}}}} closes {{{{{sigil}{section}}}}} of line {}: close \
+                         {{{{{sigil}{section}}}}} first with {{{{/{section}}}}}",
+                        line_of(opened)
+                    ));
+                }
+                None => {
+                    return refused(&format!(
+                        "{{{{/{closing}}}}} closes a section that was never opened"
+                    ));
+                }
             }
         } else {
             out.push_str(tag);
@@ -357,8 +372,20 @@ fn mustache_to_handlebars(source: &str) -> std::result::Result<String, (usize, S
             return refused(&format!("sections nest over {MAX_DEPTH} deep"));
         }
     }
+    if let Some(&(section, inverted, opened)) = open.last() {
+        let sigil = if inverted { '^' } else { '#' };
+        return Err((
+            opened,
+            format!("{{{{{sigil}{section}}}}} is never closed: end it with {{{{/{section}}}}}"),
+        ));
+    }
     out.push_str(rest);
     Ok(out)
+}
+
+/// A tag's name: its first word (`each` of `#each Dest`).
+fn name(tag: &str) -> &str {
+    tag.split_whitespace().next().unwrap_or_default()
 }
 
 fn is_name(s: &str) -> bool {
@@ -650,6 +677,23 @@ mod tests {
             ),
             ("{{*decorator}}", "decorators"),
             (deep.as_str(), "nest over 32 deep"),
+            // Sections point at the tag that opened them, not at the end of the file.
+            (
+                "<Response>\n{{#To}}<Dial>{{To}}</Dial>\n</Response>",
+                "line 2: {{#To}} is never closed: end it with {{/To}}",
+            ),
+            (
+                "<Response>\n{{^To}}\n<Hangup/>\n</Response>",
+                "line 2: {{^To}} is never closed",
+            ),
+            (
+                "{{#To}}\n{{#From}}\n{{/To}}",
+                "line 3: {{/To}} closes {{#From}} of line 2: close {{#From}} first with {{/From}}",
+            ),
+            (
+                "<Response/>\n{{/To}}",
+                "line 2: {{/To}} closes a section that was never opened",
+            ),
         ];
         for (template, want) in cases {
             let err = Bins::new(Region::default())
