@@ -58,10 +58,23 @@ pub(crate) fn check_uri(uri: &str, element: &str, report: &mut impl FnMut(&'stat
     }
     let after_scheme = &uri_part[uri.len() - rest.len()..];
     // Parameters follow the host; a user part may carry its own ';' before the '@'.
-    let host_and_params = match after_scheme.rfind('@') {
+    let host_and_params = match after_scheme.find('@') {
         Some(at) => &after_scheme[at + 1..],
         None => after_scheme,
     };
+    if host_and_params.contains('@') {
+        // What a caller's value spliced into the user part looks like: the engine would dial
+        // the first host, not the one the template wrote.
+        report(
+            "sip-uri-invalid",
+            format!(
+                "{element} URI {:?} has more than one '@'; percent-escape an '@' in the user \
+                 part as %40 (in a bin, wrap the value in {{{{#urlencode}}}}...{{{{/urlencode}}}})",
+                shorten(uri_part)
+            ),
+        );
+        return;
+    }
     let mut pieces = host_and_params.split(';');
     let host = pieces.next().unwrap_or("");
     if host.is_empty() {
@@ -70,6 +83,22 @@ pub(crate) fn check_uri(uri: &str, element: &str, report: &mut impl FnMut(&'stat
             format!(
                 "{element} URI {:?} has no host; write it as sip:user@host",
                 shorten(uri_part)
+            ),
+        );
+        return;
+    }
+    if let Some(bad) = host
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-.:[]".contains(*c)))
+    {
+        report(
+            "sip-uri-invalid",
+            format!(
+                "{element} URI {:?} has host {:?}, which contains {}; a host is a name, an IPv4 \
+                 address or a bracketed IPv6 address, with an optional :port",
+                shorten(uri_part),
+                shorten(host),
+                describe(bad)
             ),
         );
         return;
@@ -310,6 +339,12 @@ mod tests {
             ),
             ("sip:alice @example.com", "sip-uri-invalid", "a space"),
             ("sip:alice@", "sip-uri-invalid", "no host"),
+            (
+                "sip:sales@evil.example;transport=udp@pbx.example.com",
+                "sip-uri-invalid",
+                "more than one '@'",
+            ),
+            ("sip:alice@pbx/example.com", "sip-uri-invalid", "contains '/'"),
             ("sip:a@b;transport=sctp", "sip-transport", "transport=sctp"),
             ("sip:a@b;region=eu1", "sip-region", "region=eu1"),
             ("sip:a@b?x-a", "sip-header-syntax", "no '='"),
