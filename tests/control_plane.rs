@@ -570,6 +570,9 @@ async fn a_failing_voice_url_falls_back_as_the_engine_would() {
         ("stack-overflow", "", "function_stack_overflow", "11200"),
         ("big-answer", "", "twiml_too_large", "11750"),
         ("malformed", "", "invalid_twiml", "12100"),
+        ("empty-answer", "", "invalid_twiml", "12100"),
+        // The guest refuses the webhook: To from the URL's query is not a number.
+        ("pstn-dial", "?To=alice", "function_bad_request", "11200"),
         (
             "sequential-dial",
             "?User[]=a&User[]=b",
@@ -624,6 +627,25 @@ async fn a_failing_voice_url_falls_back_as_the_engine_would() {
         answer
             .twiml()
             .contains("Sorry: 11200 from https://edge.example.com/voice/functions/ZH0")
+    );
+
+    // Without a fallback, a voice_url that names nothing is the domain's fault, not the
+    // request's: a 502 that says what to fix.
+    domain_with(&server, account, "lost.sip.twilio.com", missing, None).await;
+    let answer = server
+        .signed_post(
+            "/voice",
+            &account.token,
+            &domain_webhook("lost.sip.twilio.com"),
+        )
+        .await;
+    assert_eq!(answer.status, 502, "{}", answer.body);
+    assert_eq!(answer.error()["code"], "no_target");
+    assert!(
+        answer.error()["message"]
+            .as_str()
+            .unwrap()
+            .contains("runs /voice/functions/ZH... and /voice/bins/EH... URLs")
     );
 
     // Without a fallback the reason comes back as a 5xx.
@@ -1096,7 +1118,7 @@ async fn no_account_reaches_anything_of_another() {
     let answer = server
         .signed_post("/voice", &b.token, &domain_webhook("b.sip.twilio.com"))
         .await;
-    assert_eq!(answer.status, 404, "{}", answer.body);
+    assert_eq!(answer.status, 502, "{}", answer.body);
     assert!(
         answer.error()["message"]
             .as_str()

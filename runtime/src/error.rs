@@ -59,6 +59,10 @@ pub enum Error {
     /// The webhook is not signed by the account that owns its target, or targets nothing.
     #[error("{0}")]
     Forbidden(String),
+    /// A SIP domain's voice_url (or fallback) names nothing this runtime serves for its
+    /// account: the request was fine, the domain's configuration is not.
+    #[error("{0}")]
+    Unroutable(String),
     /// A SIP domain's voice_url failed and so did its voice_fallback_url.
     #[error("the voice_url failed ({primary}) and so did the voice_fallback_url ({fallback})")]
     Fallback {
@@ -98,6 +102,7 @@ impl Error {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::Unroutable(_) => StatusCode::BAD_GATEWAY,
             Self::Fallback { primary, .. } => primary.status(),
             Self::Function { failure, .. } => match failure {
                 Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -120,6 +125,7 @@ impl Error {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Forbidden(_) => "forbidden",
             Self::Timeout(_) => "request_timeout",
+            Self::Unroutable(_) => "no_target",
             Self::Fallback { .. } => "fallback_failed",
             Self::Function { failure, .. } => match failure {
                 Failure::Deadline(_) => "function_deadline",

@@ -119,7 +119,7 @@ impl App {
             }
             None => failed(
                 "voice_url",
-                Error::NotFound(format!(
+                Error::Unroutable(format!(
                     "the SIP domain {:?} has no voice_url: set one to a function or TwiML bin",
                     fields.domain_name
                 )),
@@ -305,7 +305,7 @@ impl App {
     fn resolve(&self, account_sid: &str, url: &str) -> Result<Target> {
         let path = path_of(url).split('?').next().unwrap_or_default();
         let not_here = || {
-            Error::NotFound(format!(
+            Error::Unroutable(format!(
                 "{url:?} is not a function or TwiML bin of this account served here: twiml-edge \
                  runs /voice/functions/ZH... and /voice/bins/EH... URLs and fetches no others"
             ))
@@ -350,7 +350,7 @@ impl App {
         match target {
             Target::Function(sid) => {
                 let Some(hosted) = self.tenants().function(sid) else {
-                    return failed(sid, Error::NotFound(format!("no function {sid}")));
+                    return failed(sid, Error::Unroutable(format!("no function {sid}")));
                 };
                 let name = hosted.item.name().to_owned();
                 let call = self
