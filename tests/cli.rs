@@ -93,3 +93,24 @@ fn serve_refuses_an_unknown_region() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown region \"XX\""), "{stderr}");
 }
+
+#[test]
+fn deploy_names_what_it_can_deploy() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "not a function").unwrap();
+    let output = twiml_edge()
+        .args(["deploy", "--account", "AC0", "--token", "t"])
+        .arg(&notes)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "give a guest crate (a folder with Cargo.toml), a .wasm component or module, or a \
+             .xml TwiML Bin template"
+        ),
+        "{stderr}"
+    );
+}

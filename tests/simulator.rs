@@ -7,6 +7,7 @@ use std::process::Output;
 
 use common::{TestAccount, TestServer, guest, repo_root};
 use serde_json::Value;
+use twiml_edge_runtime::Config;
 
 /// Runs `twiml-edge ARGS` as `account` against `server`.
 async fn twiml_edge(server: Option<&TestServer>, account: &TestAccount, args: &[&str]) -> Output {
@@ -34,7 +35,12 @@ struct Scenario {
 }
 
 async fn scenario() -> Scenario {
-    let (server, accounts, data) = TestServer::with_accounts(&[true], |config| config).await;
+    scenario_with(|config| config).await
+}
+
+/// [`scenario`] on a server whose configuration `configure` changes.
+async fn scenario_with(configure: impl FnOnce(Config) -> Config) -> Scenario {
+    let (server, accounts, data) = TestServer::with_accounts(&[true], configure).await;
     let account = accounts.into_iter().next().unwrap();
     let api = server.api(&account);
     let seed = std::fs::read_to_string(repo_root().join("templates/pstn-dial.xml")).unwrap();
@@ -351,4 +357,47 @@ async fn a_malformed_invite_is_refused_with_what_to_fix() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_or_wrongly_signed_call_is_refused_with_what_to_give() {
+    let s = scenario().await;
+    let invite = [
+        "call",
+        "--request-uri",
+        "sip:+15125551212@pstn.sip.us1.twilio.com",
+        "--from",
+        "sip:+14155550100@pstn.sip.twilio.com",
+    ];
+    let unsigned = tokio::process::Command::new(env!("CARGO_BIN_EXE_twiml-edge"))
+        .args(invite)
+        .env("TWIML_EDGE_URL", s.server.url(""))
+        .env("TWIML_EDGE_LOG", "warn")
+        .env_remove("TWILIO_ACCOUNT_SID")
+        .env_remove("TWILIO_AUTH_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    assert!(!unsigned.status.success());
+    let stderr = String::from_utf8_lossy(&unsigned.stderr);
+    assert!(
+        stderr.contains(
+            "403 Forbidden: the server checks signatures; give the domain account's --token"
+        ),
+        "{stderr}"
+    );
+
+    // Behind a proxy the engine signs the public URL; signing the local one does not match.
+    let proxied = scenario_with(|config| Config {
+        public_url: Some("https://edge.example.com".to_owned()),
+        ..config
+    })
+    .await;
+    let output = twiml_edge(Some(&proxied.server), &proxied.account, &invite).await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the signature did not match") && stderr.contains("--public-url"),
+        "{stderr}"
+    );
 }

@@ -102,7 +102,18 @@ pub(crate) async fn call(args: CallArgs) -> anyhow::Result<()> {
         outcome.print(&mut out, plan.as_ref())?;
     }
     if !answered {
-        bail!("the runtime answered {}", outcome.reply.status);
+        let hint = match outcome.reply.status {
+            StatusCode::FORBIDDEN if args.data.is_none() && args.server.token.is_none() => {
+                ": the server checks signatures; give the domain account's --token (or set \
+                 TWILIO_AUTH_TOKEN)"
+            }
+            StatusCode::FORBIDDEN if args.data.is_none() => {
+                ": the signature did not match; use the token of the account that owns the \
+                 domain, and give --url as the server's --public-url when it has one"
+            }
+            _ => "",
+        };
+        bail!("the runtime answered {}{hint}", outcome.reply.status);
     }
     Ok(())
 }

@@ -27,7 +27,7 @@ pub(crate) struct DevArgs {
     #[arg(default_value = ".")]
     dir: PathBuf,
     /// Address to listen on.
-    #[arg(long, default_value = crate::DEFAULT_LISTEN)]
+    #[arg(long, env = "TWIML_EDGE_LISTEN", default_value = crate::DEFAULT_LISTEN)]
     listen: std::net::SocketAddr,
     /// Let the folder's bins and functions use enhanced SIP (several nouns next to a <Sip>).
     #[arg(long)]

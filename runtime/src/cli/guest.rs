@@ -153,6 +153,12 @@ pub(crate) async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
         let wasm = std::fs::read(path).with_context(|| format!("failed to read {path:?}"))?;
         (args.name.clone().unwrap_or_else(|| stem(path)), wasm)
     } else {
+        if !path.join("Cargo.toml").is_file() {
+            bail!(
+                "cannot deploy {path:?}: give a guest crate (a folder with Cargo.toml), a .wasm \
+                 component or module, or a .xml TwiML Bin template"
+            );
+        }
         let dir = path.clone();
         let out = dir.join("target/twiml-edge");
         let built = tokio::task::spawn_blocking(move || build_components(&dir, &out)).await??;

@@ -344,7 +344,11 @@ mod tests {
                 "sip-uri-invalid",
                 "more than one '@'",
             ),
-            ("sip:alice@pbx/example.com", "sip-uri-invalid", "contains '/'"),
+            (
+                "sip:alice@pbx/example.com",
+                "sip-uri-invalid",
+                "contains '/'",
+            ),
             ("sip:a@b;transport=sctp", "sip-transport", "transport=sctp"),
             ("sip:a@b;region=eu1", "sip-region", "region=eu1"),
             ("sip:a@b?x-a", "sip-header-syntax", "no '='"),
