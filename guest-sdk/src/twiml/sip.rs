@@ -80,6 +80,25 @@ impl SipUri {
         }
     }
 
+    /// `sip:user@host`, with `user` percent-encoded: the way to put a caller's value (a header,
+    /// a parameter) in the user part, since an `@`, `;` or `?` in it would otherwise move the
+    /// call to another host or add parameters.
+    ///
+    /// ```
+    /// use twiml_edge_sdk::twiml::SipUri;
+    /// let uri = SipUri::user_at("sales@evil.example;transport=udp", "pbx.example.com");
+    /// assert_eq!(uri.to_string(), "sip:sales%40evil.example%3Btransport=udp@pbx.example.com");
+    /// ```
+    pub fn user_at(user: impl AsRef<str>, host: impl AsRef<str>) -> Self {
+        // RFC 3261 user-unreserved, less the `;` `?` `@` `/` that change what the URI means.
+        const USER_CHARS: &[u8] = b"&=+$,";
+        Self::new(format!(
+            "sip:{}@{}",
+            percent_encode(user.as_ref(), USER_CHARS),
+            host.as_ref()
+        ))
+    }
+
     /// Sets `;transport=` (default UDP; TLS uses port 5061 unless [`port`](Self::port) says
     /// otherwise).
     pub fn transport(self, transport: Transport) -> Self {
