@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine: installs what the tests need (a wasm
 # toolchain for the guests, twilio-python for the compatibility test), builds the guests, then
-# runs `cargo test` on everything.
+# runs `cargo test` on everything, documentation examples included.
 #
 # Run: scripts/test.sh   (CI runs it through .ci/run)
 set -euo pipefail
@@ -16,3 +16,5 @@ if [ ! -x target/python/bin/python ] || ! target/python/bin/python -c 'import tw
 fi
 
 cargo test --workspace --all-targets
+# --all-targets leaves out the examples in the docs (the SDK's are what a guest author copies).
+cargo test --workspace --doc
