@@ -38,6 +38,8 @@ wasmtime::component::bindgen!({
     path: "../wit",
     world: "twiml:edge/voice-function",
     exports: { default: async },
+    // The webhook goes to the guest straight from the request's buffers, not from copies.
+    ownership: Borrowing { duplicate_if_necessary: false },
 });
 
 use exports::twiml::edge::handler as wit;
@@ -354,19 +356,16 @@ impl Sandbox {
         });
         let (text, ends) = webhook.decoded();
         let request = wit::Webhook {
-            method: webhook.method().to_owned(),
-            url: webhook.url().to_owned(),
-            form: webhook.form().to_owned(),
-            params: wit::Params {
-                text: text.to_owned(),
-                ends: ends.to_vec(),
-            },
+            method: webhook.method(),
+            url: webhook.url(),
+            form: webhook.form(),
+            params: wit::Params { text, ends },
         };
         let outcome = async {
             let instance = function.pre.instantiate_async(&mut store).await?;
             instance
                 .twiml_edge_handler()
-                .call_handle(&mut store, &request)
+                .call_handle(&mut store, request)
                 .await
         }
         .await;
