@@ -5,7 +5,7 @@ pub mod common;
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use common::{FORM, encode, repo_root, sip_webhook};
@@ -45,19 +45,8 @@ async fn serve_answers_webhooks_and_stops_gracefully_on_sigterm() {
     let response = client.request(request).await.unwrap();
     assert_eq!(response.status(), 200);
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "the server ignored SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exit =
+        tokio::task::block_in_place(|| common::terminate(&mut child, Duration::from_secs(15)));
     assert!(exit.success(), "exit status {exit:?}");
 }
 

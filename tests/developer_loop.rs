@@ -252,18 +252,6 @@ async fn dev_rebuilds_on_an_edit(crate_dir: &Path) {
             .contains("timeout=\"20\"")
     );
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &dev.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = dev.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "dev did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = common::terminate(&mut dev, Duration::from_secs(20));
     assert!(status.success(), "dev stopped with {status}");
 }

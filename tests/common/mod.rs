@@ -453,3 +453,27 @@ pub fn refused_guest(name: &str) -> Vec<u8> {
     )
     .unwrap()
 }
+
+/// Sends SIGTERM to `child` and waits for it to exit, failing the test after `within`.
+pub fn terminate(
+    child: &mut std::process::Child,
+    within: std::time::Duration,
+) -> std::process::ExitStatus {
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "process {} ignored SIGTERM for {within:?}",
+            child.id()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
