@@ -8,7 +8,8 @@
 # Needs wrk (apt-get install wrk) and the guests (scripts/build-guests.sh); builds the release
 # binaries itself. Targets take turns within each round and each round's ratios are taken against
 # that round's native figure, so a noisy neighbour skews every target alike; the medians over the
-# rounds are printed.
+# rounds are printed, with the server's CPU time per request (user + system, from /proc), which
+# shows what a target costs apart from wrk's share of the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,19 +49,23 @@ mkdir "$work/functions"
 cp target/guests/pstn-dial.wasm "$work/functions/"
 TWIML_EDGE_LOG=warn target/release/twiml-edge serve --listen "127.0.0.1:$PORT_EDGE" \
   --templates templates --functions "$work/functions" --data "$work/data" >/dev/null & pids+=($!)
+edge_pid=$!
 target/release/examples/native-handler "127.0.0.1:$PORT_NATIVE" >/dev/null & pids+=($!)
+native_pid=$!
+# CPU ticks (user + system) a process has used.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 wait_for() { for _ in $(seq 300); do curl -fs -o /dev/null "$1" -d "" 2>/dev/null && return; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 wait_for "http://127.0.0.1:$PORT_EDGE/healthz"
 wait_for "http://127.0.0.1:$PORT_NATIVE/"
 
 targets=(
-  "native http://127.0.0.1:$PORT_NATIVE/"
-  "bin:pstn-dial http://127.0.0.1:$PORT_EDGE/bins/pstn-dial"
-  "function:pstn-dial http://127.0.0.1:$PORT_EDGE/functions/pstn-dial"
+  "native $native_pid http://127.0.0.1:$PORT_NATIVE/"
+  "bin:pstn-dial $edge_pid http://127.0.0.1:$PORT_EDGE/bins/pstn-dial"
+  "function:pstn-dial $edge_pid http://127.0.0.1:$PORT_EDGE/functions/pstn-dial"
 )
 for t in "${targets[@]}"; do
-  label=${t%% *}; url=${t#* }
+  read -r label pid url <<<"$t"
   curl -fs -o /dev/null -d "$body" -H 'Content-Type: application/x-www-form-urlencoded' "$url" \
     || { echo "$label ($url) does not answer 200" >&2; exit 1; }
   wrk -t1 -c"$CONNECTIONS" -d2s -s "$work/post.lua" "$url" >/dev/null   # warm-up
@@ -69,23 +74,29 @@ done
 : > "$work/results"
 for round in $(seq "$ROUNDS"); do
   for t in "${targets[@]}"; do
-    label=${t%% *}; url=${t#* }
+    read -r label pid url <<<"$t"
+    before=$(ticks "$pid")
     out=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$work/post.lua" "$url")
+    after=$(ticks "$pid")
     if grep -q 'Non-2xx' <<<"$out"; then echo "$label: non-2xx answers" >&2; exit 1; fi
-    echo "$round $label $(awk '/Requests\/sec/ {print $2}' <<<"$out")" >> "$work/results"
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    echo "$round $label $rps $((after - before)) $requests $(getconf CLK_TCK)" >> "$work/results"
   done
 done
 
 python3 - "$work/results" <<'PY'
 import statistics, sys
-rounds = {}
+rounds, cpu = {}, {}
 for line in open(sys.argv[1]):
-    r, label, rps = line.split()
+    r, label, rps, ticks, requests, hz = line.split()
     rounds.setdefault(r, {})[label] = float(rps)
+    cpu.setdefault(label, []).append(int(ticks) / int(hz) * 1e6 / int(requests))
 labels = list(next(iter(rounds.values())))
-print(f"{'target':<22} {'requests/s':>12} {'x native':>9}   (median of {len(rounds)} rounds)")
+print(f"{'target':<22} {'requests/s':>12} {'x native':>9} {'server CPU/request':>19}"
+      f"   (medians of {len(rounds)} rounds)")
 for label in labels:
     rps = statistics.median(r[label] for r in rounds.values())
     ratio = statistics.median(r[label] / r["native"] for r in rounds.values())
-    print(f"{label:<22} {rps:>12.0f} {ratio:>9.2f}")
+    print(f"{label:<22} {rps:>12.0f} {ratio:>9.2f} {statistics.median(cpu[label]):>16.1f} us")
 PY
