@@ -8,22 +8,16 @@ use std::{borrow::Cow, fmt, net::IpAddr};
 
 use quick_xml::{Reader, events::Event};
 
+use crate::twiml::{
+    CALL_EVENTS, MAX_DIAL_PARTIES, MAX_SIP_HEADERS_CHARS, MAX_SIP_URI_CHARS, SIP_CODECS,
+    SIP_REGIONS, SIP_TRANSPORTS,
+};
+
 /// The source address used when an [`Invite`] names none (a documentation address, RFC 5737).
 pub const DEFAULT_SOURCE_IP: &str = "203.0.113.10";
 
-/// Largest number of `<Sip>`, `<Number>` and `<Client>` nouns one `<Dial>` may hold.
-const MAX_DIAL_NOUNS: usize = 10;
-/// A `<Sip>` URI, without its `?headers`, must be shorter than this.
-const MAX_SIP_URI_CHARS: usize = 255;
-/// The `?headers` part of a `<Sip>` URI must be shorter than this.
-const MAX_SIP_HEADERS_CHARS: usize = 1024;
 /// Deeper documents are refused rather than walked: TwiML nests three levels at most.
 const MAX_XML_DEPTH: usize = 32;
-
-const TRANSPORTS: [&str; 3] = ["udp", "tcp", "tls"];
-const REGIONS: [&str; 8] = ["us1", "us2", "ie1", "de1", "sg1", "jp1", "br1", "au1"];
-const STATUS_CALLBACK_EVENTS: [&str; 4] = ["initiated", "ringing", "answered", "completed"];
-const CODECS: [&str; 5] = ["PCMU", "PCMA", "G722", "G729", "OPUS"];
 
 /// Why an INVITE or a TwiML answer cannot be simulated; each message says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -659,10 +653,10 @@ fn dial(element: &Element) -> Result<Step, SimulateError> {
             )
         })
         .count();
-    if ringing > MAX_DIAL_NOUNS {
+    if ringing > MAX_DIAL_PARTIES as usize {
         return Err(SimulateError::Twiml(format!(
-            "<Dial> holds {ringing} <Sip>/<Number>/<Client> nouns, over the limit of {MAX_DIAL_NOUNS}: \
-             ring at most {MAX_DIAL_NOUNS} at once"
+            "<Dial> holds {ringing} <Sip>/<Number>/<Client> nouns, over the limit of {MAX_DIAL_PARTIES}: \
+             ring at most {MAX_DIAL_PARTIES} at once"
         )));
     }
 
@@ -742,18 +736,18 @@ fn sip_target(noun: &Element, uri: &str) -> Result<Target, SimulateError> {
     for (name, value) in parts.params {
         if name.eq_ignore_ascii_case("transport") {
             transport = value.to_ascii_lowercase();
-            if !TRANSPORTS.contains(&transport.as_str()) {
+            if !SIP_TRANSPORTS.contains(&transport.as_str()) {
                 return Err(bad(format!(
                     "transport {value:?} is not one of {}",
-                    TRANSPORTS.join(", ")
+                    SIP_TRANSPORTS.join(", ")
                 )));
             }
         } else if name.eq_ignore_ascii_case("region") {
             region = value.to_ascii_lowercase();
-            if !REGIONS.contains(&region.as_str()) {
+            if !SIP_REGIONS.contains(&region.as_str()) {
                 return Err(bad(format!(
                     "region {value:?} is not one of {}",
-                    REGIONS.join(", ")
+                    SIP_REGIONS.join(", ")
                 )));
             }
         } else {
@@ -772,12 +766,12 @@ fn sip_target(noun: &Element, uri: &str) -> Result<Target, SimulateError> {
         .split_whitespace()
         .map(|event| {
             let lower = event.to_ascii_lowercase();
-            if STATUS_CALLBACK_EVENTS.contains(&lower.as_str()) {
+            if CALL_EVENTS.contains(&lower.as_str()) {
                 Ok(lower)
             } else {
                 Err(bad(format!(
                     "statusCallbackEvent {event:?} is not one of {}",
-                    STATUS_CALLBACK_EVENTS.join(" ")
+                    CALL_EVENTS.join(" ")
                 )))
             }
         })
@@ -789,12 +783,12 @@ fn sip_target(noun: &Element, uri: &str) -> Result<Target, SimulateError> {
         .filter(|codec| !codec.is_empty())
         .map(|codec| {
             let upper = codec.to_ascii_uppercase();
-            if CODECS.contains(&upper.as_str()) {
+            if SIP_CODECS.contains(&upper.as_str()) {
                 Ok(upper)
             } else {
                 Err(bad(format!(
                     "codec {codec:?} is not one of {}",
-                    CODECS.join(", ")
+                    SIP_CODECS.join(", ")
                 )))
             }
         })
@@ -1631,7 +1625,7 @@ mod tests {
 
     #[test]
     fn dial_plans() {
-        let events: Vec<String> = STATUS_CALLBACK_EVENTS.map(str::to_owned).to_vec();
+        let events: Vec<String> = CALL_EVENTS.iter().map(|e| (*e).to_owned()).collect();
         let watched = |uri: &str| {
             let mut target = sip(uri);
             if let Target::Sip {

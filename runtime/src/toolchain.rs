@@ -696,19 +696,7 @@ mod tests {
 
         // Nothing but the rendered templates, none with the suffix.
         written.clear();
-        let mut files = Vec::new();
-        let mut dirs = vec![root.clone()];
-        while let Some(dir) = dirs.pop() {
-            for entry in fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else {
-                    files.push(path.strip_prefix(&root).unwrap().to_owned());
-                }
-            }
-        }
-        files.sort();
+        let files = files_under(&root);
         let expected: Vec<PathBuf> = [".gitignore", "Cargo.toml", "README.md", "src/lib.rs"]
             .into_iter()
             .map(PathBuf::from)
@@ -716,23 +704,33 @@ mod tests {
         assert_eq!(files, expected);
     }
 
-    #[test]
-    fn the_built_in_template_is_every_file_of_templates_function() {
-        let dir = repo("templates/function");
-        let mut on_disk = Vec::new();
-        let mut dirs = vec![dir.clone()];
-        while let Some(d) = dirs.pop() {
-            for entry in fs::read_dir(d).unwrap() {
+    /// Every file under `root`, relative to it, sorted.
+    fn files_under(root: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let mut dirs = vec![root.to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
                 if path.is_dir() {
                     dirs.push(path);
                 } else {
-                    let relative = path.strip_prefix(&dir).unwrap().to_str().unwrap();
-                    on_disk.push(relative.strip_suffix(".tmpl").unwrap().to_owned());
+                    files.push(path.strip_prefix(root).unwrap().to_owned());
                 }
             }
         }
-        on_disk.sort();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn the_built_in_template_is_every_file_of_templates_function() {
+        let on_disk: Vec<String> = files_under(&repo("templates/function"))
+            .iter()
+            .map(|path| {
+                let relative = path.to_str().unwrap();
+                relative.strip_suffix(".tmpl").unwrap().to_owned()
+            })
+            .collect();
         let built_in: Vec<_> = TEMPLATE
             .iter()
             .map(|(path, _)| (*path).to_owned())

@@ -21,7 +21,7 @@ use super::sip;
 pub const DEFAULT_MAX_TWIML_BYTES: usize = 64_000;
 
 /// A `<Dial>` may ring at most this many parties at once or in turn (seeds 002, 003).
-const MAX_DIAL_PARTIES: u32 = 10;
+pub(crate) const MAX_DIAL_PARTIES: u32 = 10;
 
 /// What an account allows.
 #[derive(Debug, Clone, Copy)]

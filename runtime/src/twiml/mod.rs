@@ -5,7 +5,13 @@ mod check;
 mod schema;
 mod sip;
 
+pub(crate) use check::MAX_DIAL_PARTIES;
 pub use check::{DEFAULT_MAX_TWIML_BYTES, Finding, RULES, Rules, Severity, check};
+pub(crate) use schema::{CALL_EVENTS, SIP_CODECS};
+pub(crate) use sip::{
+    MAX_HEADERS_CHARS as MAX_SIP_HEADERS_CHARS, MAX_URI_CHARS as MAX_SIP_URI_CHARS,
+    REGIONS as SIP_REGIONS, TRANSPORTS as SIP_TRANSPORTS,
+};
 
 /// The XML declaration every answer starts with.
 pub const XML_DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;

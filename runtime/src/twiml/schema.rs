@@ -622,64 +622,53 @@ pub(crate) static CONVERSATION: Element = el(
     &[],
     Text::None,
 );
+
+/// `$own`, then the attributes `<ConversationRelay>` and `<Assistant>` share (the voice agent's
+/// speech, language and greeting settings).
+macro_rules! voice_agent_attributes {
+    ($($own:expr),* $(,)?) => {
+        &[
+            $($own,)*
+            a("debug", Any),
+            a("dtmfDetection", Bool),
+            a("elevenlabsTextNormalization", Any),
+            a("hints", Any),
+            a("intelligenceService", Any),
+            a("interruptSensitivity", Any),
+            a("interruptible", Any),
+            a("language", Any),
+            a("partialPrompts", Bool),
+            a("preemptible", Bool),
+            a("profanityFilter", Bool),
+            a("reportInputDuringAgentSpeech", Bool),
+            a("speechModel", Any),
+            a("transcriptionLanguage", Any),
+            a("transcriptionProvider", Any),
+            a("ttsLanguage", Any),
+            a("ttsProvider", Any),
+            a("voice", Any),
+            a("welcomeGreeting", Any),
+            a("welcomeGreetingInterruptible", Any),
+        ]
+    };
+}
+
 pub(crate) static CONVERSATION_RELAY: Element = el(
     "ConversationRelay",
-    &[
+    voice_agent_attributes![
         a("backgroundnoisereduction", Any),
         a("deepgramsmartformat", Any),
         a("events", Any),
         a("ignorebackchannel", Any),
         a("speechtimeout", Any),
         a("url", Any),
-        a("debug", Any),
-        a("dtmfDetection", Bool),
-        a("elevenlabsTextNormalization", Any),
-        a("hints", Any),
-        a("intelligenceService", Any),
-        a("interruptSensitivity", Any),
-        a("interruptible", Any),
-        a("language", Any),
-        a("partialPrompts", Bool),
-        a("preemptible", Bool),
-        a("profanityFilter", Bool),
-        a("reportInputDuringAgentSpeech", Bool),
-        a("speechModel", Any),
-        a("transcriptionLanguage", Any),
-        a("transcriptionProvider", Any),
-        a("ttsLanguage", Any),
-        a("ttsProvider", Any),
-        a("voice", Any),
-        a("welcomeGreeting", Any),
-        a("welcomeGreetingInterruptible", Any),
     ],
     &[&LANGUAGE, &PARAMETER],
     Text::None,
 );
 pub(crate) static ASSISTANT: Element = el(
     "Assistant",
-    &[
-        a("id", Any),
-        a("debug", Any),
-        a("dtmfDetection", Bool),
-        a("elevenlabsTextNormalization", Any),
-        a("hints", Any),
-        a("intelligenceService", Any),
-        a("interruptSensitivity", Any),
-        a("interruptible", Any),
-        a("language", Any),
-        a("partialPrompts", Bool),
-        a("preemptible", Bool),
-        a("profanityFilter", Bool),
-        a("reportInputDuringAgentSpeech", Bool),
-        a("speechModel", Any),
-        a("transcriptionLanguage", Any),
-        a("transcriptionProvider", Any),
-        a("ttsLanguage", Any),
-        a("ttsProvider", Any),
-        a("voice", Any),
-        a("welcomeGreeting", Any),
-        a("welcomeGreetingInterruptible", Any),
-    ],
+    voice_agent_attributes![a("id", Any)],
     &[&LANGUAGE, &PARAMETER],
     Text::None,
 );
