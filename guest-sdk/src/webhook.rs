@@ -353,6 +353,9 @@ impl Webhook {
 /// (whose setup dominates on names and values this short).
 fn decode_form(form: &[u8], text: &mut Vec<u8>, ends: &mut Vec<u32>) -> bool {
     text.reserve(form.len());
+    // Two offsets per parameter; reserving them at once spares a webhook's ~40 parameters the
+    // six reallocations of growing one push at a time.
+    ends.reserve(2 * (form.iter().filter(|&&b| b == b'&').count() + 1));
     let mut valid = true;
     let mut at = 0;
     while at < form.len() {
