@@ -29,7 +29,7 @@ use crate::{
     error::{Error, Result},
     functions::Functions,
     sandbox::{Limits, Sandbox},
-    store::Store,
+    store::{Account, Store},
     tenants::Tenants,
     twiml::{self, DEFAULT_MAX_TWIML_BYTES, Policy, Rules},
     voice::{self, Entry},
@@ -197,6 +197,16 @@ impl App {
 
     pub(crate) fn tenants(&self) -> &Tenants {
         &self.state.tenants
+    }
+
+    /// The account `sid`: from memory, else (one created by the CLI since start, or nobody's)
+    /// read from the store off the async threads.
+    pub(crate) async fn account(&self, sid: &str) -> anyhow::Result<Option<Account>> {
+        if let Some(account) = self.tenants().cached_account(sid) {
+            return Ok(Some(account));
+        }
+        let (app, sid) = (self.clone(), sid.to_owned());
+        tokio::task::spawn_blocking(move || app.tenants().account(&sid)).await?
     }
 
     /// Answers one HTTP request; never fails: errors become JSON responses.

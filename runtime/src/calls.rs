@@ -3,7 +3,7 @@
 
 use std::{
     sync::{
-        Arc, Mutex,
+        Arc,
         mpsc::{self, Receiver, SyncSender, TrySendError},
     },
     thread::JoinHandle,
@@ -22,8 +22,8 @@ const GATHER: Duration = Duration::from_millis(20);
 /// A handle that queues call records for the writer thread; dropping it flushes the queue.
 #[derive(Debug)]
 pub(crate) struct CallLog {
-    queue: Mutex<Option<SyncSender<CallRecord>>>,
-    writer: Mutex<Option<JoinHandle<()>>>,
+    queue: Option<SyncSender<CallRecord>>,
+    writer: Option<JoinHandle<()>>,
 }
 
 impl CallLog {
@@ -35,15 +35,14 @@ impl CallLog {
             .spawn(move || write_batches(&store, &records))
             .expect("spawning the call log thread");
         Self {
-            queue: Mutex::new(Some(queue)),
-            writer: Mutex::new(Some(writer)),
+            queue: Some(queue),
+            writer: Some(writer),
         }
     }
 
     /// Queues `record`; when the writer is this far behind, the record is dropped and logged.
     pub(crate) fn record(&self, record: CallRecord) {
-        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(queue) = queue.as_ref() else { return };
+        let Some(queue) = &self.queue else { return };
         if let Err(TrySendError::Full(record) | TrySendError::Disconnected(record)) =
             queue.try_send(record)
         {
@@ -55,9 +54,8 @@ impl CallLog {
 impl Drop for CallLog {
     fn drop(&mut self) {
         // Closing the queue lets the writer drain it and stop.
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(writer) = writer {
+        self.queue.take();
+        if let Some(writer) = self.writer.take() {
             writer.join().ok();
         }
     }

@@ -578,14 +578,7 @@ fn level_name(level: Level) -> &'static str {
 }
 
 fn truncate(s: &str) -> &str {
-    if s.len() <= MAX_LOG_BYTES {
-        return s;
-    }
-    let mut end = MAX_LOG_BYTES;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    &s[..s.floor_char_boundary(MAX_LOG_BYTES)]
 }
 
 /// The thread that advances the engine's epoch every [`EPOCH_TICK`].

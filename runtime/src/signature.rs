@@ -4,6 +4,8 @@
 //! parameter name in sorted order followed by its values, sorted)); a JSON body is covered by
 //! the `bodySHA256` query parameter instead, and a `GET` by its URL alone.
 
+use std::borrow::Cow;
+
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
@@ -26,7 +28,11 @@ pub enum Body<'a> {
 
 /// The signature the engine computes for `url` and `body` with `token`.
 pub fn sign(token: &str, url: &str, body: Body<'_>) -> String {
-    STANDARD.encode(mac(token, url, body).finalize().into_bytes())
+    STANDARD.encode(
+        mac(token, url, &signed_params(body))
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Whether `signature` signs this request, comparing in constant time.
@@ -42,21 +48,29 @@ pub fn is_valid(token: &str, url: &str, body: Body<'_>, signature: &str) -> bool
     {
         return false;
     }
+    // Sorted once: both URL forms sign the same parameters.
+    let params = signed_params(body);
     url_forms(url)
         .iter()
-        .any(|url| mac(token, url, body).verify_slice(&expected).is_ok())
+        .any(|url| mac(token, url, &params).verify_slice(&expected).is_ok())
 }
 
-fn mac(token: &str, url: &str, body: Body<'_>) -> Hmac<Sha1> {
+/// The form parameters a signature covers, in the order it covers them.
+fn signed_params(body: Body<'_>) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    let Body::Form(form) = body else {
+        return Vec::new();
+    };
+    let mut params: Vec<_> = form_urlencoded::parse(form).collect();
+    params.sort();
+    params
+}
+
+fn mac(token: &str, url: &str, params: &[(Cow<'_, str>, Cow<'_, str>)]) -> Hmac<Sha1> {
     let mut mac = Hmac::<Sha1>::new_from_slice(token.as_bytes()).expect("HMAC takes any key");
     mac.update(url.as_bytes());
-    if let Body::Form(form) = body {
-        let mut params: Vec<_> = form_urlencoded::parse(form).collect();
-        params.sort();
-        for (name, value) in params {
-            mac.update(name.as_bytes());
-            mac.update(value.as_bytes());
-        }
+    for (name, value) in params {
+        mac.update(name.as_bytes());
+        mac.update(value.as_bytes());
     }
     mac
 }

@@ -15,7 +15,7 @@ use crate::{
     signature,
     store::{Account, CallRecord, Domain},
     twiml::{self, Document, Policy, Rules},
-    webhook::Webhook,
+    webhook::{BodyKind, Webhook, body_kind},
 };
 
 /// What an account webhook asks for.
@@ -68,18 +68,17 @@ impl App {
                     ),
                     _ => (self.tenants().bin_owner(sid), Target::Bin(sid.to_owned())),
                 };
-                let account = self.signed_by_owner(owner.as_deref(), parts, body)?;
+                let account = self.signed_by_owner(owner.as_deref(), parts, body).await?;
                 let run = self.run(&target, &webhook, &policy(&account)).await;
-                let mut record = call_record(&webhook, &account, None, &run, started);
-                let answer = run.answer;
-                record.elapsed_us = elapsed_us(started);
+                let record = call_record(&webhook, &account, None, &run, started);
                 self.state.calls.record(record);
+                let answer = run.answer;
                 answer.map(|document| twiml_response(document.text, None))
             }
             Entry::Domain(key) => {
                 let domain = self.domain(key, &webhook);
                 let owner = domain.as_ref().map(|d| d.account_sid.clone());
-                let account = self.signed_by_owner(owner.as_deref(), parts, body)?;
+                let account = self.signed_by_owner(owner.as_deref(), parts, body).await?;
                 let domain = domain.expect("a signed domain webhook has a domain");
                 self.domain_webhook(&domain, &account, webhook, started)
                     .await
@@ -87,7 +86,7 @@ impl App {
             Entry::DomainStatus(key) => {
                 let domain = self.domain(key, &webhook);
                 let owner = domain.as_ref().map(|d| d.account_sid.clone());
-                let account = self.signed_by_owner(owner.as_deref(), parts, body)?;
+                let account = self.signed_by_owner(owner.as_deref(), parts, body).await?;
                 let domain = domain.expect("a signed domain webhook has a domain");
                 self.status_callback(&domain, &account, &webhook, started)
                     .await;
@@ -207,7 +206,6 @@ impl App {
         run.label = format!("status callback: {}", run.label);
         let mut record = call_record(&webhook, account, Some(&domain.sid), &run, started);
         record.twiml = None;
-        record.elapsed_us = elapsed_us(started);
         if let Err(err) = &run.answer {
             tracing::warn!("status callback failed: {err}");
         }
@@ -217,7 +215,12 @@ impl App {
     /// The account that owns what the webhook targets, once its signature checks out. A
     /// missing target and a bad signature get the same answer, so a caller without the token
     /// learns nothing about what exists.
-    fn signed_by_owner(&self, owner: Option<&str>, parts: &Parts, body: &[u8]) -> Result<Account> {
+    async fn signed_by_owner(
+        &self,
+        owner: Option<&str>,
+        parts: &Parts,
+        body: &[u8],
+    ) -> Result<Account> {
         let url = self.public_url(parts);
         let refused = || {
             Error::Forbidden(format!(
@@ -228,8 +231,8 @@ impl App {
         };
         let account = match owner {
             Some(sid) => self
-                .tenants()
                 .account(sid)
+                .await
                 .map_err(|e| Error::Internal(format!("cannot read account {sid}: {e:#}")))?
                 .ok_or_else(refused)?,
             None => {
@@ -249,17 +252,9 @@ impl App {
         else {
             return Err(refused());
         };
-        let content_type = parts
-            .headers
-            .get(hyper::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
         let signed_body = if parts.method != Method::POST {
             signature::Body::None
-        } else if content_type
-            .get(..16)
-            .is_some_and(|essence| essence.eq_ignore_ascii_case("application/json"))
-        {
+        } else if let Ok(BodyKind::Json) = body_kind(parts, body) {
             signature::Body::Json(body)
         } else {
             signature::Body::Form(body)
@@ -480,11 +475,7 @@ fn truncated(text: &str) -> String {
     if text.len() <= MAX {
         return text.to_owned();
     }
-    let mut end = MAX;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &text[..end])
+    format!("{}...", &text[..text.floor_char_boundary(MAX)])
 }
 
 fn elapsed_us(started: Instant) -> u64 {

@@ -39,12 +39,12 @@ pub(crate) fn from_request(parts: &Parts, body: &[u8]) -> Result<Webhook, Error>
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum BodyKind {
+pub(crate) enum BodyKind {
     Form,
     Json,
 }
 
-fn body_kind(parts: &Parts, body: &[u8]) -> Result<BodyKind, Error> {
+pub(crate) fn body_kind(parts: &Parts, body: &[u8]) -> Result<BodyKind, Error> {
     let Some(value) = parts.headers.get(CONTENT_TYPE) else {
         // The engine always sends a content type; tolerate its absence only when there is no body.
         return if body.is_empty() {

@@ -40,7 +40,7 @@ pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
             check(call, template)?;
             let (account, template) = (call.account.sid.clone(), template.to_owned());
             let bin = call
-                .blocking(move |app| {
+                .write(move |app| {
                     let bin = app
                         .tenants()
                         .store()

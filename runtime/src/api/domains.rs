@@ -48,18 +48,23 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
     match *method {
         Method::GET => Ok(json_response(StatusCode::OK, &domain_json(call, &existing))),
         Method::POST => {
-            let fields = fields(&call.form(), Some(&existing.fields))?;
+            // Refuse a bad form before taking the write turn; then merge it into the fields as
+            // they are under that turn, so two updates at once cannot undo each other.
+            let form = call.form();
+            fields(&form, Some(&existing.fields))?;
             let (account, sid) = (call.account.sid.clone(), sid.to_owned());
             let domain = call
                 .write(move |app| {
-                    let domain = app
-                        .tenants()
-                        .store()
-                        .update_domain(&account, &sid, &fields)?;
+                    let store = app.tenants().store();
+                    let Some(current) = store.domain(&account, &sid)? else {
+                        return Ok(None);
+                    };
+                    let fields = fields(&form, Some(&current.fields))?;
+                    let domain = store.update_domain(&account, &sid, &fields)?;
                     if let Some(domain) = &domain {
                         app.tenants().put_domain(domain.clone());
                     }
-                    Ok::<_, StoreError>(domain)
+                    Ok::<_, ApiError>(domain)
                 })
                 .await??
                 .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;

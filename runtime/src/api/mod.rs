@@ -265,19 +265,11 @@ async fn authenticate(app: &App, parts: &Parts, path_sid: &str) -> ApiResult<Acc
         .and_then(|v| String::from_utf8(v).ok())
         .ok_or_else(unauthorized)?;
     let (sid, token) = credentials.split_once(':').ok_or_else(unauthorized)?;
-    let account = match app.tenants().cached_account(sid) {
-        Some(account) => account,
-        None => {
-            // Not in memory: maybe made by the CLI since start, maybe nobody's. Either way a
-            // store read, kept off the async threads.
-            let (app, sid) = (app.clone(), sid.to_owned());
-            tokio::task::spawn_blocking(move || app.tenants().account(&sid))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?
-                .ok_or_else(unauthorized)?
-        }
-    };
+    let account = app
+        .account(sid)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(unauthorized)?;
     if !constant_time_eq(account.auth_token.as_bytes(), token.as_bytes()) {
         return Err(unauthorized());
     }

@@ -588,18 +588,8 @@ pub(crate) static CONVERSATION: Element = el(
         a("inboundAutocreation", Bool),
         a("inboundTimeout", Int),
         a("method", Method),
-        a(
-            "record",
-            OneOf(&[
-                "do-not-record",
-                "record-from-answer",
-                "record-from-ringing",
-                "record-from-answer-dual",
-                "record-from-ringing-dual",
-                "true",
-                "false",
-            ]),
-        ),
+        // Conversation records a call the way <Dial> does.
+        a("record", OneOf(DIAL_RECORD)),
         a("recordingStatusCallback", Any),
         a("recordingStatusCallbackEvent", SpaceSet(RECORDING_EVENTS)),
         a("recordingStatusCallbackMethod", Method),
