@@ -16,8 +16,18 @@ say() { printf 'build-guests: %s\n' "$*" >&2; }
 has_rustup_target() {
   command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown
 }
-if [ "${TWIML_EDGE_TOOLCHAIN:-}" != rustup ] && ! has_rustup_target \
-  && ! { command -v rustup >/dev/null && timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; } \
+# Decided once here and handed to `twiml-edge build`, so an offline `rustup target add` is not
+# waited for twice.
+if [ -z "${TWIML_EDGE_TOOLCHAIN:-}" ]; then
+  if has_rustup_target \
+    || { command -v rustup >/dev/null && timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; }; then
+    TWIML_EDGE_TOOLCHAIN=rustup
+  else
+    TWIML_EDGE_TOOLCHAIN=debian
+  fi
+fi
+export TWIML_EDGE_TOOLCHAIN
+if [ "$TWIML_EDGE_TOOLCHAIN" = debian ] \
   && { [ ! -x /usr/bin/cargo ] || [ ! -d /usr/lib/rustlib/src/rust/library ]; }; then
   command -v apt-get >/dev/null || { say "no wasm toolchain: run rustup target add wasm32-unknown-unknown"; exit 1; }
   say "installing Debian's Rust with std sources (rustc-web cargo-web rust-web-src)"

@@ -146,7 +146,7 @@ async fn call_server(args: &CallArgs, invite: &mut Invite) -> anyhow::Result<Out
     )];
     if let Some(token) = &args.server.token {
         headers.push((
-            "x-twilio-signature",
+            signature::HEADER,
             signature::sign(token, &url, Body::Form(body.as_bytes())),
         ));
     }
@@ -165,10 +165,8 @@ async fn call_locally(
     let store =
         Store::open(data).with_context(|| format!("failed to open the store in {data:?}"))?;
     let host = request_host(invite)?;
-    let domain = store
-        .all_domains()?
-        .into_iter()
-        .find(|d| host_matches(&host, &d.fields.domain_name));
+    // Matched as `host_matches` does, by the store's index.
+    let domain = store.domain_by_name(&host)?;
     let account = match &domain {
         Some(domain) => store.account(&domain.account_sid)?,
         None => None,
@@ -193,7 +191,7 @@ async fn call_locally(
         .header("content-type", "application/x-www-form-urlencoded");
     if let Some(account) = &account {
         let signature = signature::sign(&account.auth_token, &url, Body::Form(body.as_bytes()));
-        request = request.header("x-twilio-signature", signature);
+        request = request.header(signature::HEADER, signature);
     }
     let response = app
         .handle(request.body(Full::new(Bytes::from(body)))?)

@@ -103,6 +103,18 @@ pub(crate) fn build(args: BuildArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The toolchain guests build with, detected once per process: `dev` builds on every change,
+/// and detection runs rustup (and may try `rustup target add`) each time.
+fn detected_toolchain() -> anyhow::Result<&'static Toolchain> {
+    static DETECTED: std::sync::OnceLock<Toolchain> = std::sync::OnceLock::new();
+    if let Some(toolchain) = DETECTED.get() {
+        return Ok(toolchain);
+    }
+    // A failed detection is not kept: the user may install the target and save again.
+    let toolchain = Toolchain::from_env_or_detect()?;
+    Ok(DETECTED.get_or_init(|| toolchain))
+}
+
 /// Builds the guests at `dir` and writes each as `out/NAME.wasm`, a component; progress goes to
 /// stderr, as cargo's does.
 pub(crate) fn build_components(dir: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -110,10 +122,10 @@ pub(crate) fn build_components(dir: &Path, out: &Path) -> anyhow::Result<Vec<Pat
     let dir = &dir
         .canonicalize()
         .with_context(|| format!("cannot build {dir:?}"))?;
-    let toolchain = Toolchain::from_env_or_detect()?;
+    let toolchain = detected_toolchain()?;
     eprintln!("building {} with {}", dir.display(), toolchain.describe());
     let target = dir.join("target");
-    let artifacts = toolchain::build(&toolchain, dir, &target, &mut |line| {
+    let artifacts = toolchain::build(toolchain, dir, &target, &mut |line| {
         eprintln!("{line}");
     })?;
     std::fs::create_dir_all(out).with_context(|| format!("failed to create {out:?}"))?;
