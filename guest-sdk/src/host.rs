@@ -6,11 +6,7 @@ pub use host::Level;
 
 /// Writes `message` and `fields` to the runtime's log, tagged with the call and the function.
 pub fn log(level: Level, message: &str, fields: &[(&str, &str)]) {
-    let fields: Vec<(String, String)> = fields
-        .iter()
-        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-        .collect();
-    host::log(level, message, &fields);
+    host::log(level, message, fields);
 }
 
 /// `input` (a SIP URI, `tel:` URI or dialled string) as E.164, national numbers read in the

@@ -42,6 +42,8 @@ pub mod __bindings {
         pub_export_macro: true,
         export_macro_name: "__export_voice_function",
         default_bindings_module: "twiml_edge_sdk::__bindings",
+        // Host calls borrow the guest's strings instead of copying them into owned ones first.
+        ownership: Borrowing { duplicate_if_necessary: false },
     });
 }
 

@@ -284,11 +284,16 @@ impl Element {
     }
 
     /// Sets or replaces an attribute; later setters win, as keyword arguments do in twilio.
+    /// Attributes are kept sorted by name (code point order, as Python sorts), the order twilio
+    /// writes them in.
     fn set(&mut self, name: impl Into<Cow<'static, str>>, value: String) {
         let name = name.into();
-        match self.attrs.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, old)) => *old = value,
-            None => self.attrs.push((name, value)),
+        match self
+            .attrs
+            .binary_search_by(|(n, _)| n.as_ref().cmp(name.as_ref()))
+        {
+            Ok(at) => self.attrs[at].1 = value,
+            Err(at) => self.attrs.insert(at, (name, value)),
         }
     }
 
@@ -299,12 +304,7 @@ impl Element {
     fn write(&self, out: &mut String) {
         out.push('<');
         out.push_str(&self.name);
-        // twilio sorts attribute names; str ordering is code point ordering, as in Python.
-        let mut attrs: Vec<_> = self.attrs.iter().collect();
-        if attrs.len() > 1 {
-            attrs.sort_by(|(a, _), (b, _)| a.cmp(b));
-        }
-        for (name, value) in attrs {
+        for (name, value) in &self.attrs {
             out.push(' ');
             out.push_str(name);
             out.push_str("=\"");
