@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{
     FORM, TestServer, encode, guests_dir, refused_guest, repo_root, run_cases, sip_webhook,
 };
-use twiml_edge_runtime::{App, Config};
+use twiml_edge_runtime::{App, Config, Limits, Sandbox, e164::Region, webhook::Webhook};
 
 fn guests_config(data: &std::path::Path) -> Config {
     Config {
@@ -110,6 +110,51 @@ async fn a_looping_guest_costs_only_its_own_request() {
             .await;
         assert_eq!(answer.status, 200);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_call_that_runs_long_answers_and_logs_once() {
+    let sandbox = Sandbox::new(
+        Limits {
+            cpu_time: Duration::from_secs(10),
+            ..Limits::default()
+        },
+        None,
+    )
+    .unwrap();
+    let wasm = std::fs::read(guests_dir().join("slow.wasm")).unwrap();
+    let function = sandbox.compile("slow", &wasm).unwrap();
+    let call = |rounds: &str| {
+        let webhook = Webhook::from_params("POST", "/functions/slow", [("Rounds", rounds)]);
+        let sandbox = &sandbox;
+        let function = &function;
+        async move { sandbox.call(function, &webhook, Region::default()).await }
+    };
+
+    let quick = call("1000").await;
+    assert!(
+        quick
+            .answer
+            .unwrap()
+            .contains("<Say>1000 rounds: f517ff66df0cbea9</Say>")
+    );
+    assert_eq!(
+        sandbox.fiber_runs(),
+        0,
+        "a quick call runs on the request's thread"
+    );
+
+    // Tens of milliseconds: stopped after its first millisecond or two, then run again on a
+    // fiber, which answers as the first run would have and keeps only its own log line.
+    let long = call("30000000").await;
+    assert!(
+        long.answer
+            .unwrap()
+            .contains("<Say>30000000 rounds: 51a0d9d15abaaf81</Say>")
+    );
+    assert_eq!(sandbox.fiber_runs(), 1);
+    assert_eq!(long.logs.len(), 1, "{:?}", long.logs);
+    assert_eq!(long.logs[0].fields, [("rounds".into(), "30000000".into())]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,12 @@
 //! A guest sees only the `twiml:edge` world: no filesystem, network, environment or clock. Each
 //! call is bounded in linear memory, CPU time (epoch interruption, ticked by its own thread) and
 //! wasm stack; what it answers is bounded by the TwiML check after it.
+//!
+//! A call first runs straight on the request's thread, which is the cheapest way into wasm. One
+//! still running after a millisecond or two is stopped and run again from the start on a fiber
+//! that gives the thread back to other requests every tick, so a long or looping guest cannot
+//! hold it. Running it again changes nothing but the cost: a guest sees only its webhook, so the
+//! second run computes what the first would have.
 
 use std::{
     fmt, fs,
@@ -37,9 +43,9 @@ use crate::{
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "twiml:edge/voice-function",
-    exports: { default: async },
     // The webhook goes to the guest straight from the request's buffers, not from copies.
     ownership: Borrowing { duplicate_if_necessary: false },
+    // Exports are called synchronously first, then with `call_async` on a fiber (see `call`).
 });
 
 use exports::twiml::edge::handler as wit;
@@ -48,6 +54,9 @@ use twiml::edge::host::{self, Level};
 /// How often the epoch advances: the granularity of the CPU deadline, and how often a running
 /// guest yields to let other requests on its thread proceed.
 const EPOCH_TICK: Duration = Duration::from_millis(1);
+/// Epoch ticks a call may run on the request's thread before it is moved to a fiber: one to two
+/// milliseconds, against the few microseconds a typical call takes.
+const INLINE_TICKS: u64 = 2;
 /// Lines a call may log before further lines are dropped.
 pub(crate) const MAX_LOG_LINES: usize = 100;
 /// Longest log message or field value, in bytes.
@@ -175,6 +184,7 @@ pub struct Sandbox {
     ticker: Ticker,
     compiled: AtomicUsize,
     loaded_from_cache: AtomicUsize,
+    fiber_runs: AtomicUsize,
     /// One per call that may run at once, whichever allocator is in use.
     slots: tokio::sync::Semaphore,
 }
@@ -211,6 +221,7 @@ impl Sandbox {
             ticker,
             compiled: AtomicUsize::new(0),
             loaded_from_cache: AtomicUsize::new(0),
+            fiber_runs: AtomicUsize::new(0),
             slots: tokio::sync::Semaphore::new(limits.max_concurrent_calls as usize),
         })
     }
@@ -232,6 +243,12 @@ impl Sandbox {
             self.compiled.load(Ordering::Relaxed),
             self.loaded_from_cache.load(Ordering::Relaxed),
         )
+    }
+
+    /// How many calls since start outlasted their first run on the request's thread and ran
+    /// again on a fiber.
+    pub fn fiber_runs(&self) -> usize {
+        self.fiber_runs.load(Ordering::Relaxed)
     }
 
     /// Checks and compiles `wasm` (a component, or a wit-bindgen core module to componentize)
@@ -259,8 +276,7 @@ impl Sandbox {
     /// component exports only when an instance is made, so a component built against another
     /// version of the WIT would otherwise be accepted and then fail every call.
     fn probe(&self, function: &Function) -> anyhow::Result<()> {
-        let mut store = Store::new(&self.engine, self.call_state(function, Region::default()));
-        store.limiter(|state| state);
+        let mut store = self.store(function, Region::default());
         store.set_epoch_deadline(ticks(self.limits.cpu_time));
         store.epoch_deadline_trap();
         let instance = function
@@ -288,6 +304,13 @@ impl Sandbox {
             logs: Vec::new(),
             dropped_logs: 0,
         }
+    }
+
+    /// A fresh store for one run of `function`, its memory limit enforced.
+    fn store(&self, function: &Function, region: Region) -> Store<CallState> {
+        let mut store = Store::new(&self.engine, self.call_state(function, region));
+        store.limiter(|state| state);
+        store
     }
 
     fn load_component(&self, digest: &str, wasm: &[u8]) -> anyhow::Result<Component> {
@@ -337,8 +360,35 @@ impl Sandbox {
                 logs: Vec::new(),
             };
         };
-        let mut store = Store::new(&self.engine, self.call_state(function, region));
-        store.limiter(|state| state);
+        let (text, ends) = webhook.decoded();
+        let request = wit::Webhook {
+            method: webhook.method(),
+            url: webhook.url(),
+            form: webhook.form(),
+            params: wit::Params { text, ends },
+        };
+        let max_ticks = ticks(self.limits.cpu_time);
+        let inline_ticks = INLINE_TICKS.min(max_ticks);
+        // Every call starts inline, even of a function that ran long before: the epoch measures
+        // wall time, so a call stopped here may only have been descheduled by a busy machine.
+        let mut store = self.store(function, region);
+        store.set_epoch_deadline(inline_ticks);
+        store.epoch_deadline_trap();
+        let outcome = function.pre.instantiate(&mut store).and_then(|instance| {
+            instance
+                .twiml_edge_handler()
+                .call_handle(&mut store, request.clone())
+        });
+        let interrupted = matches!(&outcome, Err(err) if is_interrupt(err));
+        if !interrupted || inline_ticks == max_ticks || store.data().memory_exceeded {
+            return self.finish(store, outcome);
+        }
+        drop(store);
+        self.fiber_runs.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(function = %function.name, "the call runs long: running it again on a fiber");
+        let mut store = self.store(function, region);
+        // At least this many ticks passed; the rest of the deadline goes to this run.
+        store.data_mut().ticks = inline_ticks - 1;
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|mut context| {
             let state = context.data_mut();
@@ -354,21 +404,25 @@ impl Sandbox {
                 ))
             }
         });
-        let (text, ends) = webhook.decoded();
-        let request = wit::Webhook {
-            method: webhook.method(),
-            url: webhook.url(),
-            form: webhook.form(),
-            params: wit::Params { text, ends },
-        };
         let outcome = async {
             let instance = function.pre.instantiate_async(&mut store).await?;
-            instance
+            let (answer,) = instance
                 .twiml_edge_handler()
-                .call_handle(&mut store, request)
-                .await
+                .func_handle()
+                .call_async(&mut store, (request,))
+                .await?;
+            Ok(answer)
         }
         .await;
+        self.finish(store, outcome)
+    }
+
+    /// What a run produced, its logs sent on to the runtime's log.
+    fn finish(
+        &self,
+        store: Store<CallState>,
+        outcome: wasmtime::Result<Result<String, wit::Error>>,
+    ) -> Call {
         let answer = match outcome {
             Ok(Ok(twiml)) => Ok(twiml),
             Ok(Err(wit::Error::BadRequest(message))) => Err(Failure::BadRequest(message)),
@@ -376,6 +430,7 @@ impl Sandbox {
             Err(err) => Err(self.classify(&store, err)),
         };
         let state = store.into_data();
+        trace_guest_logs(&state);
         Call {
             answer,
             logs: state.logs,
@@ -401,6 +456,10 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         self.ticker.stop();
     }
+}
+
+fn is_interrupt(err: &wasmtime::Error) -> bool {
+    err.downcast_ref::<Trap>() == Some(&Trap::Interrupt)
 }
 
 fn ticks(cpu_time: Duration) -> u64 {
@@ -528,34 +587,16 @@ impl host::Host for CallState {
     fn log(&mut self, level: Level, message: String, fields: Vec<(String, String)>) {
         if self.logs.len() >= MAX_LOG_LINES {
             self.dropped_logs += 1;
-            if self.dropped_logs == 1 {
-                tracing::warn!(function = %self.function, "guest logged over {MAX_LOG_LINES} lines: dropping the rest");
-            }
             return;
         }
-        let line = GuestLog {
+        self.logs.push(GuestLog {
             level: level_name(level).to_owned(),
             message: truncate(&message).to_owned(),
             fields: fields
                 .iter()
                 .map(|(n, v)| (truncate(n).to_owned(), truncate(v).to_owned()))
                 .collect(),
-        };
-        let fields = line
-            .fields
-            .iter()
-            .map(|(n, v)| format!("{n}={v:?}"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let (function, message) = (&*self.function, &line.message);
-        match level {
-            Level::Trace => tracing::trace!(target: "guest", function, fields, "{message}"),
-            Level::Debug => tracing::debug!(target: "guest", function, fields, "{message}"),
-            Level::Info => tracing::info!(target: "guest", function, fields, "{message}"),
-            Level::Warn => tracing::warn!(target: "guest", function, fields, "{message}"),
-            Level::Error => tracing::error!(target: "guest", function, fields, "{message}"),
-        }
-        self.logs.push(line);
+        });
     }
 
     fn e164(&mut self, input: String, region: Option<String>) -> Option<String> {
@@ -564,6 +605,36 @@ impl host::Host for CallState {
             None => self.region,
         };
         crate::e164::normalize(&input, region)
+    }
+}
+
+/// Sends what a call logged on to the runtime's log, once the call is over: a call stopped to
+/// run again on a fiber logs only its second run.
+fn trace_guest_logs(state: &CallState) {
+    let function = &*state.function;
+    for line in &state.logs {
+        let fields = line
+            .fields
+            .iter()
+            .map(|(n, v)| format!("{n}={v:?}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let message = &line.message;
+        match line.level.as_str() {
+            "trace" => tracing::trace!(target: "guest", function, fields, "{message}"),
+            "debug" => tracing::debug!(target: "guest", function, fields, "{message}"),
+            "info" => tracing::info!(target: "guest", function, fields, "{message}"),
+            "warn" => tracing::warn!(target: "guest", function, fields, "{message}"),
+            // "error", the only level left.
+            _ => tracing::error!(target: "guest", function, fields, "{message}"),
+        }
+    }
+    if state.dropped_logs > 0 {
+        tracing::warn!(
+            function,
+            dropped = state.dropped_logs,
+            "guest logged over {MAX_LOG_LINES} lines: dropped the rest"
+        );
     }
 }
 
