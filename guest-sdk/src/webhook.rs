@@ -348,48 +348,104 @@ impl Webhook {
 /// Decodes `form` onto `text` in one pass, pushing two offsets per parameter; false when an
 /// escape is not `%` and two hex digits. UTF-8 is checked once afterwards, by the caller.
 ///
-/// The host runs this on every webhook: runs of plain bytes are found through a lookup table
-/// and copied whole, which measured faster than both a byte-at-a-time decoder and `memchr`
-/// (whose setup dominates on names and values this short).
+/// The host runs this on every webhook. Decoding never lengthens, so `text` grows by the form's
+/// length once and is written by index, and plain bytes are copied and searched a word at a time
+/// ([`copy_plain`]): 30% faster on a realistic SIP webhook than finding each run through a lookup
+/// table and copying it whole, which beat a byte-at-a-time decoder and `memchr` in turn.
 fn decode_form(form: &[u8], text: &mut Vec<u8>, ends: &mut Vec<u32>) -> bool {
-    text.reserve(form.len());
-    // Two offsets per parameter; reserving them at once spares a webhook's ~40 parameters the
-    // six reallocations of growing one push at a time.
-    ends.reserve(2 * (form.iter().filter(|&&b| b == b'&').count() + 1));
+    let base = text.len();
+    text.resize(base + form.len(), 0);
+    // Two offsets per parameter, reserved at once rather than grown push by push.
+    ends.reserve(2 * (count_ampersands(form) + 1));
+    let out = &mut text[base..];
     let mut valid = true;
-    let mut at = 0;
-    while at < form.len() {
-        if form[at] == b'&' {
-            at += 1;
+    let (mut read, mut written) = (0, 0);
+    while read < form.len() {
+        if form[read] == b'&' {
+            read += 1;
             continue;
         }
         let mut name_end = None;
-        while at < form.len() {
-            let run = form[at..]
-                .iter()
-                .position(|&b| SPECIAL[usize::from(b)])
-                .map_or(form.len(), |n| at + n);
-            text.extend_from_slice(&form[at..run]);
-            at = run;
-            match form.get(at) {
+        loop {
+            let plain = copy_plain(form, read, out, written);
+            read += plain;
+            written += plain;
+            let decoded = match form.get(read) {
                 Some(b'&') | None => break,
-                Some(b'=') if name_end.is_none() => name_end = Some(text.len()),
-                Some(b'=') => text.push(b'='),
-                Some(b'+') => text.push(b' '),
-                _ => match (hex(form, at + 1), hex(form, at + 2)) {
+                Some(b'=') if name_end.is_none() => {
+                    name_end = Some(written);
+                    None
+                }
+                Some(b'+') => Some(b' '),
+                Some(b'%') => match (hex(form, read + 1), hex(form, read + 2)) {
                     (Some(hi), Some(lo)) => {
-                        text.push(hi << 4 | lo);
-                        at += 2;
+                        read += 2;
+                        Some(hi << 4 | lo)
                     }
-                    _ => valid = false,
+                    _ => {
+                        valid = false;
+                        None
+                    }
                 },
+                Some(&byte) => Some(byte),
+            };
+            if let Some(byte) = decoded {
+                out[written] = byte;
+                written += 1;
             }
-            at += 1;
+            read += 1;
         }
-        ends.push(offset(name_end.unwrap_or(text.len())));
-        ends.push(offset(text.len()));
+        ends.push(offset(base + name_end.unwrap_or(written)));
+        ends.push(offset(base + written));
     }
+    text.truncate(base + written);
     valid
+}
+
+/// Copies the plain bytes of `form` from `read` up to the next `& = % +` (or the end) onto
+/// `out` at `written`, returning how many there were.
+fn copy_plain(form: &[u8], read: usize, out: &mut [u8], written: usize) -> usize {
+    let mut copied = 0;
+    // A word at a time while one is left: `out` is as long as `form` and never ahead of it, so
+    // a word always fits, and what it copies past a special byte is written over next.
+    while let Some(word) = form.get(read + copied..read + copied + 8) {
+        out[written + copied..written + copied + 8].copy_from_slice(word);
+        let special = special_bytes(u64::from_le_bytes(word.try_into().expect("eight bytes")));
+        if special != 0 {
+            return copied + (special.trailing_zeros() / 8) as usize;
+        }
+        copied += 8;
+    }
+    while let Some(&byte) = form.get(read + copied)
+        && !SPECIAL[usize::from(byte)]
+    {
+        out[written + copied] = byte;
+        copied += 1;
+    }
+    copied
+}
+
+/// The top bit of each byte of `word` that is `& = % +`, exact for the lowest one: a byte equal
+/// to `c` is zero in `word ^ c…c`, and subtracting 1 from every byte borrows out of the zero
+/// bytes (a borrow can mark a byte above a zero byte too, never one below).
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let zero_bytes = |c: u8| {
+        let x = word ^ (ONES * u64::from(c));
+        x.wrapping_sub(ONES) & !x & TOPS
+    };
+    zero_bytes(b'&') | zero_bytes(b'=') | zero_bytes(b'%') | zero_bytes(b'+')
+}
+
+/// How many `&` `form` holds, counted in blocks the compiler vectorizes (a plain filter-count
+/// took a fifth of the decoding).
+fn count_ampersands(form: &[u8]) -> usize {
+    let mut blocks = form.chunks_exact(64);
+    let in_blocks: usize = (&mut blocks)
+        .map(|block| usize::from(block.iter().fold(0u8, |n, &b| n + u8::from(b == b'&'))))
+        .sum();
+    in_blocks + blocks.remainder().iter().filter(|&&b| b == b'&').count()
 }
 
 /// The bytes that end a run of plain characters in a form.
@@ -628,6 +684,74 @@ mod tests {
             err.contains("parameter name") && err.contains("UTF-8"),
             "{err}"
         );
+    }
+
+    /// Decodes `form` the plain way, one parameter and one byte at a time.
+    fn reference_decode(form: &str) -> Option<Vec<(String, String)>> {
+        let decode = |part: &str| {
+            let (bytes, mut out, mut at) = (part.as_bytes(), Vec::new(), 0);
+            while at < bytes.len() {
+                match bytes[at] {
+                    b'+' => out.push(b' '),
+                    b'%' => {
+                        let digit = |at: usize| char::from(*bytes.get(at)?).to_digit(16);
+                        out.push((digit(at + 1)? * 16 + digit(at + 2)?) as u8);
+                        at += 2;
+                    }
+                    byte => out.push(byte),
+                }
+                at += 1;
+            }
+            String::from_utf8(out).ok()
+        };
+        form.split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                Some((decode(name)?, decode(value)?))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn forms_decode_as_a_plain_decoder_reads_them() {
+        // Pieces that cross the word-at-a-time copy's boundaries in every way, and bad escapes.
+        let pieces = [
+            "a",
+            "Caller",
+            "sip",
+            "acme.sip.twilio.com",
+            "=",
+            "&",
+            "&&",
+            "+",
+            "%3A",
+            "%2b",
+            "%C3%A9",
+            "%",
+            "%4",
+            "%zz",
+            "0123456789abcdef",
+            ";transport=tls",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            let mut form = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut bits = seed;
+            for _ in 0..(bits % 12) {
+                bits = bits.rotate_right(5) ^ seed;
+                form.push_str(pieces[(bits % pieces.len() as u64) as usize]);
+            }
+            let decoded = Webhook::from_form("POST", "/", &form).ok().map(|w| {
+                w.params()
+                    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(decoded, reference_decode(&form), "{form:?}");
+        }
     }
 
     #[test]
