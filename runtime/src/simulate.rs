@@ -8,10 +8,7 @@ use std::{borrow::Cow, fmt, net::IpAddr};
 
 use quick_xml::{Reader, events::Event};
 
-use crate::twiml::{
-    CALL_EVENTS, MAX_DIAL_PARTIES, MAX_SIP_HEADERS_CHARS, MAX_SIP_URI_CHARS, SIP_CODECS,
-    SIP_REGIONS, SIP_TRANSPORTS,
-};
+use crate::twiml::{MAX_DIAL_PARTIES, check_sip_uri, dial_attribute_problem, dial_holds};
 
 /// The source address used when an [`Invite`] names none (a documentation address, RFC 5737).
 pub const DEFAULT_SOURCE_IP: &str = "203.0.113.10";
@@ -534,7 +531,7 @@ pub enum Target {
         status_callback: Option<String>,
         /// `statusCallbackEvent`, split on whitespace.
         status_callback_events: Vec<String>,
-        /// `codecs`, split on commas, uppercase.
+        /// `codecs`, split on commas.
         codecs: Vec<String>,
     },
     /// A `<Number>` noun, or a `<Dial>`'s bare text.
@@ -566,6 +563,11 @@ pub enum Target {
         /// The SIM's sid.
         sid: String,
     },
+    /// A `<WhatsApp>` noun.
+    WhatsApp {
+        /// The WhatsApp number.
+        number: String,
+    },
     /// An `<Application>` noun.
     Application {
         /// The application's sid (the text, or its `<ApplicationSid>`).
@@ -576,7 +578,8 @@ pub enum Target {
 /// Reads a TwiML answer into the plan the engine would follow.
 ///
 /// Refuses what the engine would refuse while dialing (a malformed `<Sip>` URI, an unknown
-/// transport or region, an empty `<Dial>`); other verbs are summarized, not checked.
+/// transport or region, an attribute value out of its set, an empty `<Dial>`), in the words and
+/// by the rules of the TwiML checker; other verbs are summarized, not checked.
 pub fn dial_plan(twiml: &str) -> Result<DialPlan, SimulateError> {
     let response = parse_xml(twiml)?;
     let mut verbs = Vec::new();
@@ -601,16 +604,9 @@ pub fn dial_plan(twiml: &str) -> Result<DialPlan, SimulateError> {
 }
 
 fn dial(element: &Element) -> Result<Step, SimulateError> {
-    let timeout = element
-        .attribute("timeout")
-        .map(|t| {
-            t.trim().parse::<u32>().map_err(|_| {
-                SimulateError::Twiml(format!(
-                    "<Dial timeout={t:?}> is not a whole number of seconds, such as 30"
-                ))
-            })
-        })
-        .transpose()?;
+    check_attributes(None, element)?;
+    // Checked above: nine digits at most.
+    let timeout = element.attribute("timeout").and_then(|t| t.parse().ok());
     let mode = if element.flag("sequential") {
         DialMode::Sequential
     } else {
@@ -644,19 +640,15 @@ fn dial(element: &Element) -> Result<Step, SimulateError> {
         }),
         (true, false) => {}
     }
+    // As the checker counts: every noun rings a party but a room (<Conference>, <Queue>).
     let ringing = targets
         .iter()
-        .filter(|t| {
-            matches!(
-                t,
-                Target::Sip { .. } | Target::Number { .. } | Target::Client { .. }
-            )
-        })
+        .filter(|t| !matches!(t, Target::Conference { .. } | Target::Queue { .. }))
         .count();
     if ringing > MAX_DIAL_PARTIES as usize {
         return Err(SimulateError::Twiml(format!(
-            "<Dial> holds {ringing} <Sip>/<Number>/<Client> nouns, over the limit of {MAX_DIAL_PARTIES}: \
-             ring at most {MAX_DIAL_PARTIES} at once"
+            "<Dial> rings {ringing} nouns, over the limit of {MAX_DIAL_PARTIES}: split them into \
+             several <Dial>s"
         )));
     }
 
@@ -671,7 +663,29 @@ fn dial(element: &Element) -> Result<Step, SimulateError> {
     })
 }
 
+/// Refuses an attribute of `<Dial>` (`noun` `None`) or of one of its nouns whose value the
+/// checker would refuse.
+fn check_attributes(noun: Option<&str>, element: &Element) -> Result<(), SimulateError> {
+    for (name, value) in &element.attributes {
+        if let Some(problem) = dial_attribute_problem(noun, name, value) {
+            return Err(SimulateError::Twiml(format!(
+                "<{} {name}={value:?}> {problem}",
+                element.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn target(noun: &Element) -> Result<Target, SimulateError> {
+    if !dial_holds(&noun.name) {
+        return Err(SimulateError::Twiml(format!(
+            "<Dial> cannot hold <{}>: use Sip, Number, Client, Conference, Queue, Sim, \
+             Application or WhatsApp",
+            noun.name
+        )));
+    }
+    check_attributes(Some(&noun.name), noun)?;
     // `<Client><Identity>alice</Identity><Parameter .../></Client>` names the target in a child.
     let text = |child: Option<&str>| -> Result<String, SimulateError> {
         let text = child
@@ -702,98 +716,53 @@ fn target(noun: &Element) -> Result<Target, SimulateError> {
         "Application" => Target::Application {
             sid: text(Some("ApplicationSid"))?,
         },
-        other => {
-            return Err(SimulateError::Twiml(format!(
-                "<Dial> cannot hold <{other}>: use Sip, Number, Client, Conference, Queue, Sim or Application"
-            )));
-        }
+        _ => Target::WhatsApp {
+            number: text(None)?,
+        },
     })
 }
 
 fn sip_target(noun: &Element, uri: &str) -> Result<Target, SimulateError> {
     let bad = |reason: String| SimulateError::Twiml(format!("<Sip>{uri}</Sip>: {reason}"));
-    let (address, header_part) = uri.split_once('?').unwrap_or((uri, ""));
-    let address_chars = address.chars().count();
-    // As the checker reads seed 002: 255 characters pass.
-    if address_chars > MAX_SIP_URI_CHARS {
-        return Err(bad(format!(
-            "the URI is {address_chars} characters; it must be at most {MAX_SIP_URI_CHARS}"
-        )));
-    }
-    let header_chars = header_part.chars().count();
-    if header_chars >= MAX_SIP_HEADERS_CHARS {
-        return Err(bad(format!(
-            "the headers after '?' are {header_chars} characters; they must be under {MAX_SIP_HEADERS_CHARS}"
-        )));
+    let mut refused = None;
+    check_sip_uri(uri, "<Sip>", &mut |_, message| {
+        refused.get_or_insert(message);
+    });
+    if let Some(message) = refused {
+        return Err(SimulateError::Twiml(message));
     }
     let parts = parse_sip_uri(uri).map_err(|e| match e {
         SimulateError::SipUri { reason, .. } => bad(reason),
         other => other,
     })?;
 
+    // The checker has vouched for the values; what is left is to apply the defaults.
     let mut transport = if parts.scheme == "sips" { "tls" } else { "udp" }.to_owned();
     let mut region = "us1".to_owned();
     let mut params = Vec::new();
     for (name, value) in parts.params {
         if name.eq_ignore_ascii_case("transport") {
             transport = value.to_ascii_lowercase();
-            if !SIP_TRANSPORTS.contains(&transport.as_str()) {
-                return Err(bad(format!(
-                    "transport {value:?} is not one of {}",
-                    SIP_TRANSPORTS.join(", ")
-                )));
-            }
         } else if name.eq_ignore_ascii_case("region") {
             region = value.to_ascii_lowercase();
-            if !SIP_REGIONS.contains(&region.as_str()) {
-                return Err(bad(format!(
-                    "region {value:?} is not one of {}",
-                    SIP_REGIONS.join(", ")
-                )));
-            }
         } else {
             params.push((name, value));
         }
     }
-    if let Some((name, _)) = parts.headers.iter().find(|(_, value)| has_control(value)) {
-        return Err(bad(format!(
-            "the value of header {name:?} decodes to a line break or control character"
-        )));
-    }
-
     let status_callback_events = noun
         .attribute("statusCallbackEvent")
         .unwrap_or_default()
-        .split_whitespace()
-        .map(|event| {
-            let lower = event.to_ascii_lowercase();
-            if CALL_EVENTS.contains(&lower.as_str()) {
-                Ok(lower)
-            } else {
-                Err(bad(format!(
-                    "statusCallbackEvent {event:?} is not one of {}",
-                    CALL_EVENTS.join(" ")
-                )))
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .split_ascii_whitespace()
+        .map(str::to_owned)
+        .collect();
     let codecs = noun
         .attribute("codecs")
         .unwrap_or_default()
-        .split(|c: char| c == ',' || c.is_whitespace())
+        .split(',')
+        .map(str::trim)
         .filter(|codec| !codec.is_empty())
-        .map(|codec| {
-            let upper = codec.to_ascii_uppercase();
-            if SIP_CODECS.contains(&upper.as_str()) {
-                Ok(upper)
-            } else {
-                Err(bad(format!(
-                    "codec {codec:?} is not one of {}",
-                    SIP_CODECS.join(", ")
-                )))
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(str::to_owned)
+        .collect();
 
     Ok(Target::Sip {
         uri: uri.to_owned(),
@@ -1157,6 +1126,7 @@ fn describe(target: &Target) -> (String, Vec<String>) {
         Target::Queue { name } => (format!("queue {}", printable(name)), Vec::new()),
         Target::Sim { sid } => (format!("sim {}", printable(sid)), Vec::new()),
         Target::Application { sid } => (format!("application {}", printable(sid)), Vec::new()),
+        Target::WhatsApp { number } => (format!("whatsapp {}", printable(number)), Vec::new()),
     }
 }
 
@@ -1184,6 +1154,7 @@ fn printable(value: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::twiml::{CALL_EVENTS, MAX_SIP_URI_CHARS};
 
     const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 
@@ -1707,7 +1678,7 @@ mod tests {
             ),
             // A port, a user-less URI, sips defaulting to TLS, codecs.
             (
-                r#"<Response><Dial><Sip>sip:bob@pbx.example.com:5061</Sip><Sip codecs="pcmu, OPUS">sip:pbx.example.com</Sip><Sip>sips:carol@pbx.example.com</Sip></Dial></Response>"#,
+                r#"<Response><Dial><Sip>sip:bob@pbx.example.com:5061</Sip><Sip codecs="PCMU, OPUS">sip:pbx.example.com</Sip><Sip>sips:carol@pbx.example.com</Sip></Dial></Response>"#,
                 vec![dial(
                     DialMode::Parallel,
                     vec![
@@ -1757,7 +1728,7 @@ mod tests {
             ),
             // A parallel dial of numbers, and the other nouns.
             (
-                r#"<Response><Dial><Number sendDigits="wwww1928" statusCallback="/s">+12025550100</Number><Number> +14155550100 </Number><Client><Identity>alice</Identity><Parameter name="a" value="b"/></Client><Client>bob</Client></Dial><Dial><Conference>Room 1</Conference></Dial><Dial><Queue>support</Queue></Dial><Dial><Sim>DE0123</Sim></Dial><Dial><Application><ApplicationSid>AP0123</ApplicationSid></Application></Dial></Response>"#,
+                r#"<Response><Dial><Number sendDigits="wwww1928" statusCallback="/s">+12025550100</Number><Number> +14155550100 </Number><Client><Identity>alice</Identity><Parameter name="a" value="b"/></Client><Client>bob</Client></Dial><Dial><Conference>Room 1</Conference></Dial><Dial><Queue>support</Queue></Dial><Dial><Sim>DE0123</Sim></Dial><Dial><Application><ApplicationSid>AP0123</ApplicationSid></Application></Dial><Dial><WhatsApp>+15125551212</WhatsApp></Dial></Response>"#,
                 vec![
                     dial(
                         DialMode::Parallel,
@@ -1800,6 +1771,12 @@ mod tests {
                             sid: "AP0123".into(),
                         }],
                     ),
+                    dial(
+                        DialMode::Parallel,
+                        vec![Target::WhatsApp {
+                            number: "+15125551212".into(),
+                        }],
+                    ),
                 ],
             ),
             (r#"<Response/>"#, Vec::new()),
@@ -1815,6 +1792,11 @@ mod tests {
         let too_many = format!(
             "<Response><Dial>{}</Dial></Response>",
             "<Number>+12025550100</Number>".repeat(11)
+        );
+        // The checker counts every noun that rings a party, <Sim> included.
+        let too_many_with_a_sim = format!(
+            "<Response><Dial>{}<Sim>DE0123</Sim></Dial></Response>",
+            "<Number>+12025550100</Number>".repeat(10)
         );
         let long_uri = format!(
             "<Response><Dial><Sip>sip:{}@example.com</Sip></Dial></Response>",
@@ -1854,7 +1836,7 @@ mod tests {
             ),
             (
                 "<Response><Dial timeout=\"soon\">+1202</Dial></Response>",
-                "whole number of seconds",
+                "<Dial timeout=\"soon\"> must be a whole number",
             ),
             (
                 "<Response><Dial><Sip>tel:+15125551212</Sip></Dial></Response>",
@@ -1862,26 +1844,40 @@ mod tests {
             ),
             (
                 "<Response><Dial><Sip>sip:a@b;transport=sctp</Sip></Dial></Response>",
-                "transport \"sctp\" is not one of udp, tcp, tls",
+                "has ;transport=sctp; the SIP engine supports only transport=udp, tcp or tls",
             ),
             (
                 "<Response><Dial><Sip>sip:a@b;region=eu1</Sip></Dial></Response>",
-                "region \"eu1\" is not one of",
+                "has ;region=eu1; use one of",
             ),
             (
                 "<Response><Dial><Sip>sip:a@b?x-a=1%0D%0AVia:%20evil</Sip></Dial></Response>",
-                "line break",
+                "has %0D, a line break escaped",
+            ),
+            (
+                "<Response><Dial><Sip>sip:a@b?Via=x</Sip></Dial></Response>",
+                "custom SIP headers must start with x-",
             ),
             (
                 "<Response><Dial><Sip statusCallbackEvent=\"answer\">sip:a@b</Sip></Dial></Response>",
-                "statusCallbackEvent \"answer\"",
+                "<Sip statusCallbackEvent=\"answer\"> has \"answer\", which must be one of",
             ),
             (
                 "<Response><Dial><Sip codecs=\"speex\">sip:a@b</Sip></Dial></Response>",
-                "codec \"speex\"",
+                "<Sip codecs=\"speex\"> has \"speex\", which must be one of PCMU",
             ),
-            (&too_many, "11 <Sip>/<Number>/<Client> nouns"),
-            (&long_uri, "must be at most 255"),
+            // Codecs as the checker reads them: upper case, separated by commas.
+            (
+                "<Response><Dial><Sip codecs=\"pcmu\">sip:a@b</Sip></Dial></Response>",
+                "did you mean \"PCMU\"?",
+            ),
+            (
+                "<Response><Dial><Sip codecs=\"PCMU OPUS\">sip:a@b</Sip></Dial></Response>",
+                "separate values with commas",
+            ),
+            (&too_many, "<Dial> rings 11 nouns, over the limit of 10"),
+            (&too_many_with_a_sim, "<Dial> rings 11 nouns"),
+            (&long_uri, "dials at most 255"),
             (&long_headers, "must be under 1024"),
         ];
         for (twiml, want) in cases {

@@ -122,7 +122,7 @@ pub const RULES: &[(&str, Severity, &str)] = &[
     ("sip-region", Severity::Schema, ";region= other than the SIP-out regions"),
     ("sip-header-syntax", Severity::Schema, "a SIP header that is not name=value"),
     ("sip-header-name", Severity::Schema, "a SIP header not x- and not a standard one"),
-    ("sip-header-value", Severity::Schema, "a SIP header value that is not URL-escaped"),
+    ("sip-header-value", Severity::Schema, "an unescaped or line-breaking SIP header value"),
 ];
 
 /// Checks a whole TwiML document, with or without its `<?xml?>` declaration.
@@ -1065,7 +1065,7 @@ fn line_of(doc: &str, off: usize) -> usize {
 }
 
 /// Why `value` is not acceptable for `kind`, or `None`.
-fn value_problem(kind: Kind, value: &str) -> Option<String> {
+pub(crate) fn value_problem(kind: Kind, value: &str) -> Option<String> {
     let one_of = |allowed: &[&str], v: &str| -> Option<String> {
         if allowed.contains(&v) {
             return None;
@@ -1417,6 +1417,8 @@ mod tests {
             bad("sip-header-value", doc("<Response><Dial>\n<Sip>sip:a@b?x-q=&lt;b&gt;</Sip></Dial></Response>"), 2, "'<' which must be URL-escaped as %3C"),
             bad("sip-header-value", doc("<Response><Dial>\n<Sip>sip:a@b?x-q=say &quot;hi&quot;</Sip></Dial></Response>"), 2, "a space"),
             bad("sip-header-value", doc("<Response><Dial>\n<Sip>sip:a@b?x-q=%zz</Sip></Dial></Response>"), 2, "%XX escape"),
+            // An escaped line break would end the header and start another one.
+            bad("sip-header-value", doc("<Response><Dial>\n<Sip>sip:a@b?x-q=1%0D%0AVia:%20evil</Sip></Dial></Response>"), 2, "a line break escaped"),
         ]
     }
 

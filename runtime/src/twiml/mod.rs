@@ -7,11 +7,32 @@ mod sip;
 
 pub(crate) use check::MAX_DIAL_PARTIES;
 pub use check::{DEFAULT_MAX_TWIML_BYTES, Finding, RULES, Rules, Severity, check};
-pub(crate) use schema::{CALL_EVENTS, SIP_CODECS};
-pub(crate) use sip::{
-    MAX_HEADERS_CHARS as MAX_SIP_HEADERS_CHARS, MAX_URI_CHARS as MAX_SIP_URI_CHARS,
-    REGIONS as SIP_REGIONS, TRANSPORTS as SIP_TRANSPORTS,
-};
+#[cfg(test)]
+pub(crate) use schema::CALL_EVENTS;
+#[cfg(test)]
+pub(crate) use sip::MAX_URI_CHARS as MAX_SIP_URI_CHARS;
+
+pub(crate) use sip::check_uri as check_sip_uri;
+
+/// Whether `<Dial>` may hold the element `noun`.
+pub(crate) fn dial_holds(noun: &str) -> bool {
+    schema::DIAL.child(noun).is_some()
+}
+
+/// Why `value` does not fit the attribute `attribute` of `<Dial>` (`noun` `None`) or of a noun
+/// it holds, worded as the checker words it; `None` when it fits, or when the schema does not
+/// know the attribute.
+pub(crate) fn dial_attribute_problem(
+    noun: Option<&str>,
+    attribute: &str,
+    value: &str,
+) -> Option<String> {
+    let element = match noun {
+        None => &schema::DIAL,
+        Some(noun) => schema::DIAL.child(noun)?,
+    };
+    check::value_problem(element.attr(attribute)?.kind, value)
+}
 
 /// The XML declaration every answer starts with.
 pub const XML_DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;

@@ -213,10 +213,19 @@ fn unescaped(value: &str) -> Option<String> {
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
-            if bytes.len() > i + 2
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit()
-            {
+            let hex = value
+                .get(i + 1..i + 3)
+                .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()));
+            if let Some(hex) = hex {
+                let escaped = u8::from_str_radix(hex, 16).expect("two hex digits");
+                // A header is one line: an escaped line break would end it and start another
+                // (header injection), and other control characters cannot stand in it either.
+                if (escaped < 0x20 && escaped != b'\t') || escaped == 0x7f {
+                    return Some(format!(
+                        "has %{hex}, {} escaped, which a SIP header cannot carry; remove it",
+                        describe(char::from(escaped))
+                    ));
+                }
                 i += 3;
                 continue;
             }
@@ -301,6 +310,7 @@ mod tests {
             "sip:jack@example.com?User-to-User=123456789%3Bencoding%3Dhex&X-Other=bar",
             "sip:jack@example.com?P-Asserted-Identity=%3Csip%3A%2B1415%40x%3E&x-a=+1(2)",
             "sip:example.com",
+            "sip:a@example.com?x-a=tab%09separated",
         ] {
             assert_eq!(findings(uri), vec![], "{uri}");
         }
@@ -366,6 +376,21 @@ mod tests {
             ("sip:a@b?x-a=a;b", "sip-header-value", "as %3B"),
             ("sip:a@b?x-a=100%", "sip-header-value", "%25"),
             ("sip:a@b?x-a=caf\u{e9}", "sip-header-value", "%C3%A9"),
+            (
+                "sip:a@b?x-a=1%0D%0AVia:%20evil",
+                "sip-header-value",
+                "%0D, a line break escaped",
+            ),
+            (
+                "sip:a@b?x-a=1%00",
+                "sip-header-value",
+                "the control character U+0000",
+            ),
+            (
+                "sip:a@b?x-a=1%7f",
+                "sip-header-value",
+                "%7f, the control character U+007F",
+            ),
         ];
         for (uri, rule, fragment) in cases {
             let got = findings(uri);
