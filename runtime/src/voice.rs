@@ -11,7 +11,7 @@ use hyper::{Method, Response, StatusCode, http::request::Parts};
 use crate::{
     app::{App, twiml_response},
     error::{Error, Result},
-    sandbox::GuestLog,
+    sandbox::{Function, GuestLog},
     signature,
     store::{Account, CallRecord, Domain},
     twiml::{self, Document, Policy, Rules},
@@ -31,10 +31,10 @@ pub(crate) enum Entry<'a> {
     DomainStatus(Option<&'a str>),
 }
 
-/// A function or bin of an account, found from a URL.
+/// A function or bin of an account, found from a URL; a function is looked up once, here.
 #[derive(Debug, Clone)]
 enum Target {
-    Function(String),
+    Function { sid: String, function: Function },
     Bin(String),
 }
 
@@ -62,13 +62,23 @@ impl App {
         match entry {
             Entry::Function(sid) | Entry::Bin(sid) => {
                 let (owner, target) = match entry {
-                    Entry::Function(_) => (
-                        self.tenants().function(sid).map(|f| f.account_sid),
-                        Target::Function(sid.to_owned()),
+                    Entry::Function(_) => match self.tenants().function(sid) {
+                        Some(hosted) => (
+                            Some(hosted.account_sid),
+                            Some(Target::Function {
+                                sid: sid.to_owned(),
+                                function: hosted.item,
+                            }),
+                        ),
+                        None => (None, None),
+                    },
+                    _ => (
+                        self.tenants().bin_owner(sid),
+                        Some(Target::Bin(sid.to_owned())),
                     ),
-                    _ => (self.tenants().bin_owner(sid), Target::Bin(sid.to_owned())),
                 };
                 let account = self.signed_by_owner(owner.as_deref(), parts, body).await?;
+                let target = target.expect("a signed webhook has a target");
                 let run = self.run(&target, &webhook, &policy(&account)).await;
                 let record = call_record(&webhook, &account, None, &run, started);
                 self.state.calls.record(record);
@@ -314,18 +324,20 @@ impl App {
         ) else {
             return Err(not_here());
         };
-        let owner = match kind {
-            "functions" => self.tenants().function(sid).map(|f| f.account_sid),
-            "bins" => self.tenants().bin_owner(sid),
+        let target = match kind {
+            "functions" => self
+                .tenants()
+                .function(sid)
+                .filter(|hosted| hosted.account_sid == account_sid)
+                .map(|hosted| Target::Function {
+                    sid: sid.to_owned(),
+                    function: hosted.item,
+                }),
+            "bins" => (self.tenants().bin_owner(sid).as_deref() == Some(account_sid))
+                .then(|| Target::Bin(sid.to_owned())),
             _ => None,
         };
-        if owner.as_deref() != Some(account_sid) {
-            return Err(not_here());
-        }
-        Ok(match kind {
-            "functions" => Target::Function(sid.to_owned()),
-            _ => Target::Bin(sid.to_owned()),
-        })
+        target.ok_or_else(not_here)
     }
 
     async fn run(&self, target: &Target, webhook: &Webhook, policy: &Policy) -> Run {
@@ -343,15 +355,12 @@ impl App {
             warnings: Vec::new(),
         };
         match target {
-            Target::Function(sid) => {
-                let Some(hosted) = self.tenants().function(sid) else {
-                    return failed(sid, Error::Unroutable(format!("no function {sid}")));
-                };
-                let name = hosted.item.name().to_owned();
+            Target::Function { sid, function } => {
+                let name = function.name().to_owned();
                 let call = self
                     .state
                     .sandbox
-                    .call(&hosted.item, webhook, self.state.config.default_region)
+                    .call(function, webhook, self.state.config.default_region)
                     .await;
                 Run {
                     answer: call
