@@ -8,7 +8,7 @@ use std::{borrow::Cow, fmt, net::IpAddr};
 
 use quick_xml::{Reader, events::Event};
 
-use crate::twiml::{MAX_DIAL_PARTIES, check_sip_uri, dial_attribute_problem, dial_holds};
+use crate::twiml::{MAX_DIAL_PARTIES, check_sip_uri, dial_attribute_problem};
 
 /// The source address used when an [`Invite`] names none (a documentation address, RFC 5737).
 pub const DEFAULT_SOURCE_IP: &str = "203.0.113.10";
@@ -678,13 +678,6 @@ fn check_attributes(noun: Option<&str>, element: &Element) -> Result<(), Simulat
 }
 
 fn target(noun: &Element) -> Result<Target, SimulateError> {
-    if !dial_holds(&noun.name) {
-        return Err(SimulateError::Twiml(format!(
-            "<Dial> cannot hold <{}>: use Sip, Number, Client, Conference, Queue, Sim, \
-             Application or WhatsApp",
-            noun.name
-        )));
-    }
     check_attributes(Some(&noun.name), noun)?;
     // `<Client><Identity>alice</Identity><Parameter .../></Client>` names the target in a child.
     let text = |child: Option<&str>| -> Result<String, SimulateError> {
@@ -716,9 +709,15 @@ fn target(noun: &Element) -> Result<Target, SimulateError> {
         "Application" => Target::Application {
             sid: text(Some("ApplicationSid"))?,
         },
-        _ => Target::WhatsApp {
+        "WhatsApp" => Target::WhatsApp {
             number: text(None)?,
         },
+        other => {
+            return Err(SimulateError::Twiml(format!(
+                "<Dial> cannot hold <{other}>: use Sip, Number, Client, Conference, Queue, Sim, \
+                 Application or WhatsApp"
+            )));
+        }
     })
 }
 

@@ -61,24 +61,10 @@ impl App {
         let started = Instant::now();
         match entry {
             Entry::Function(sid) | Entry::Bin(sid) => {
-                let (owner, target) = match entry {
-                    Entry::Function(_) => match self.tenants().function(sid) {
-                        Some(hosted) => (
-                            Some(hosted.account_sid),
-                            Some(Target::Function {
-                                sid: sid.to_owned(),
-                                function: hosted.item,
-                            }),
-                        ),
-                        None => (None, None),
-                    },
-                    _ => (
-                        self.tenants().bin_owner(sid),
-                        Some(Target::Bin(sid.to_owned())),
-                    ),
-                };
-                let account = self.signed_by_owner(owner.as_deref(), parts, body).await?;
-                let target = target.expect("a signed webhook has a target");
+                let found = self.owned_target(matches!(entry, Entry::Function(_)), sid);
+                let owner = found.as_ref().map(|(owner, _)| owner.as_str());
+                let account = self.signed_by_owner(owner, parts, body).await?;
+                let (_, target) = found.expect("a signed webhook has a target");
                 let run = self.run(&target, &webhook, &policy(&account)).await;
                 let record = call_record(&webhook, &account, None, &run, started);
                 self.state.calls.record(record);
@@ -324,20 +310,28 @@ impl App {
         ) else {
             return Err(not_here());
         };
-        let target = match kind {
-            "functions" => self
-                .tenants()
-                .function(sid)
-                .filter(|hosted| hosted.account_sid == account_sid)
-                .map(|hosted| Target::Function {
-                    sid: sid.to_owned(),
-                    function: hosted.item,
-                }),
-            "bins" => (self.tenants().bin_owner(sid).as_deref() == Some(account_sid))
-                .then(|| Target::Bin(sid.to_owned())),
+        let found = match kind {
+            "functions" => self.owned_target(true, sid),
+            "bins" => self.owned_target(false, sid),
             _ => None,
         };
-        target.ok_or_else(not_here)
+        match found {
+            Some((owner, target)) if owner == account_sid => Ok(target),
+            _ => Err(not_here()),
+        }
+    }
+
+    /// The function (`function` true) or bin `sid`, with the sid of the account that owns it.
+    fn owned_target(&self, function: bool, sid: &str) -> Option<(String, Target)> {
+        if function {
+            let hosted = self.tenants().function(sid)?;
+            let target = Target::Function {
+                sid: sid.to_owned(),
+                function: hosted.item,
+            };
+            return Some((hosted.account_sid, target));
+        }
+        Some((self.tenants().bin_owner(sid)?, Target::Bin(sid.to_owned())))
     }
 
     async fn run(&self, target: &Target, webhook: &Webhook, policy: &Policy) -> Run {

@@ -14,11 +14,6 @@ pub(crate) use sip::MAX_URI_CHARS as MAX_SIP_URI_CHARS;
 
 pub(crate) use sip::check_uri as check_sip_uri;
 
-/// Whether `<Dial>` may hold the element `noun`.
-pub(crate) fn dial_holds(noun: &str) -> bool {
-    schema::DIAL.child(noun).is_some()
-}
-
 /// Why `value` does not fit the attribute `attribute` of `<Dial>` (`noun` `None`) or of a noun
 /// it holds, worded as the checker words it; `None` when it fits, or when the schema does not
 /// know the attribute.
