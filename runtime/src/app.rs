@@ -23,13 +23,13 @@ use tracing::{Instrument, field::Empty};
 
 use crate::{
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, api,
-    bins::Bins,
+    bins::{Bins, Renderer},
     calls::CallLog,
     e164::Region,
     error::{Error, Result},
     functions::Functions,
     sandbox::{Limits, Sandbox},
-    store::{Account, Store},
+    store::{Account, Quotas, Store},
     tenants::Tenants,
     twiml::{self, DEFAULT_MAX_TWIML_BYTES, Policy, Rules},
     voice::{self, Entry},
@@ -63,6 +63,18 @@ pub struct Config {
     /// The URL the SIP engine calls this server at (`https://edge.example.com`), when a proxy
     /// in front changes scheme or host; signatures are checked against it.
     pub public_url: Option<String>,
+    /// Function calls one account may run at once; `None` is a quarter of
+    /// `limits.max_concurrent_calls`, so no account can take every slot.
+    pub max_calls_per_account: Option<u32>,
+    /// What each account may keep.
+    pub quotas: Quotas,
+    /// Open connections held at once; the server waits for one to close before taking more.
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's headers, or idle between requests.
+    pub header_timeout: std::time::Duration,
+    /// How long a write to a client may wait for the client to read before the connection is
+    /// closed.
+    pub write_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -79,7 +91,21 @@ impl Default for Config {
             enhanced_sip: false,
             twiml_warnings_only: false,
             public_url: None,
+            max_calls_per_account: None,
+            quotas: Quotas::default(),
+            max_connections: crate::DEFAULT_MAX_CONNECTIONS,
+            header_timeout: crate::DEFAULT_HEADER_TIMEOUT,
+            write_timeout: crate::DEFAULT_WRITE_TIMEOUT,
         }
+    }
+}
+
+impl Config {
+    /// Function calls one account may run at once.
+    pub fn calls_per_account(&self) -> u32 {
+        self.max_calls_per_account
+            .unwrap_or(self.limits.max_concurrent_calls / 4)
+            .clamp(1, self.limits.max_concurrent_calls.max(1))
     }
 }
 
@@ -92,7 +118,7 @@ pub struct App {
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) config: Config,
-    pub(crate) sandbox: Sandbox,
+    pub(crate) sandbox: Arc<Sandbox>,
     /// The operator's folders, replaced whole by [`App::reload_folders`].
     folders: RwLock<Arc<Folders>>,
     /// The accounts' content.
@@ -112,7 +138,7 @@ pub struct Folders {
 impl Folders {
     fn load(config: &Config, sandbox: &Sandbox) -> Result<Self> {
         Self::load_with(
-            Bins::load_dir(&config.templates, config.default_region)?,
+            Bins::load_dir(&config.templates, renderer(config))?,
             config,
             sandbox,
         )
@@ -146,18 +172,25 @@ impl App {
     /// first folder template or function refused.
     pub fn new(config: Config) -> Result<Self> {
         // Templates first: a broken one is refused before anything is created on disk.
-        let bins = Bins::load_dir(&config.templates, config.default_region)?;
-        let sandbox = Sandbox::new(config.limits, Some(config.data.join("compiled")))
-            .map_err(|e| Error::Config(format!("cannot start the sandbox: {e:#}")))?;
-        let folders = Folders::load_with(bins, &config, &sandbox)?;
+        let bins = Bins::load_dir(&config.templates, renderer(&config))?;
+        // The store first: it makes the data folder, private, before the cache goes inside it.
         let store = Store::open(&config.data).map_err(|e| {
             Error::Config(format!("cannot open the store in {:?}: {e}", config.data))
         })?;
-        let store = Arc::new(store);
-        let tenants = Tenants::load(store.clone(), &sandbox, config.default_region)
-            .map_err(|e| Error::Config(format!("cannot load the store: {e:#}")))?;
+        let store = Arc::new(store.with_quotas(config.quotas));
+        let sandbox = Sandbox::new(config.limits, Some(config.data.join("compiled")))
+            .map_err(|e| Error::Config(format!("cannot start the sandbox: {e:#}")))?;
+        let sandbox = Arc::new(sandbox);
+        let folders = Folders::load_with(bins, &config, &sandbox)?;
+        let tenants = Tenants::load(
+            store.clone(),
+            &sandbox,
+            config.default_region,
+            config.calls_per_account(),
+        )
+        .map_err(|e| Error::Config(format!("cannot load the store: {e:#}")))?;
         let calls = CallLog::start(store);
-        Ok(Self {
+        let app = Self {
             state: Arc::new(State {
                 config,
                 sandbox,
@@ -165,7 +198,22 @@ impl App {
                 tenants,
                 calls,
             }),
-        })
+        };
+        app.trim_compiled_cache();
+        Ok(app)
+    }
+
+    /// Drops compiled code no served function was compiled from: after a delete or a new
+    /// version, and at start for what an earlier run left.
+    pub(crate) fn trim_compiled_cache(&self) {
+        let mut in_use: std::collections::HashSet<String> = self
+            .folders()
+            .functions
+            .all()
+            .map(|f| f.digest().to_owned())
+            .collect();
+        in_use.extend(self.tenants().function_digests());
+        self.state.sandbox.retain_cache(&in_use);
     }
 
     /// The compiled content of the templates and functions folders, as now served.
@@ -191,8 +239,13 @@ impl App {
     }
 
     /// The sandbox functions run in.
-    pub fn sandbox(&self) -> &Sandbox {
+    pub fn sandbox(&self) -> &Arc<Sandbox> {
         &self.state.sandbox
+    }
+
+    /// What the runtime serves and the limits it serves it with.
+    pub fn config(&self) -> &Config {
+        &self.state.config
     }
 
     pub(crate) fn tenants(&self) -> &Tenants {
@@ -201,9 +254,14 @@ impl App {
 
     /// The account `sid`: from memory, else (one created by the CLI since start, or nobody's)
     /// read from the store off the async threads.
+    /// What is not an account sid, and a sid the store lacked a moment ago, is answered without
+    /// a read.
     pub(crate) async fn account(&self, sid: &str) -> anyhow::Result<Option<Account>> {
         if let Some(account) = self.tenants().cached_account(sid) {
             return Ok(Some(account));
+        }
+        if !is_sid(sid, "AC") || self.tenants().known_missing(sid) {
+            return Ok(None);
         }
         let (app, sid) = (self.clone(), sid.to_owned());
         tokio::task::spawn_blocking(move || app.tenants().account(&sid)).await?
@@ -337,6 +395,11 @@ impl App {
     }
 }
 
+/// What renders the folders' bins: the configured region and TwiML size.
+fn renderer(config: &Config) -> Arc<Renderer> {
+    Arc::new(Renderer::new(config.default_region, config.max_twiml_bytes))
+}
+
 fn route(path: &str) -> Result<Route<'_>> {
     if path == "/healthz" {
         return Ok(Route::Health);
@@ -370,6 +433,13 @@ fn route(path: &str) -> Result<Route<'_>> {
     } else {
         Err(not_served(path))
     }
+}
+
+/// Whether `value` is `prefix` and 32 hex digits, as every sid is.
+pub(crate) fn is_sid(value: &str, prefix: &str) -> bool {
+    value.len() == 34
+        && value.starts_with(prefix)
+        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn not_served(path: &str) -> Error {

@@ -1,4 +1,4 @@
-//! TwiML Bins: logic-less templates over the webhook's parameters, compiled once at start.
+//! TwiML Bins: logic-less templates over the webhook's parameters, compiled once.
 //!
 //! handlebars does the rendering; this module bends it to the Mustache semantics TwiML Bin
 //! authors expect:
@@ -8,35 +8,103 @@
 //! - `{{^Param}}...{{/Param}}` renders when it is absent or empty; `{{! ... }}` is a comment;
 //! - `{{#e164}}...{{/e164}}` turns its rendered content into an E.164 number when it is one;
 //! - `{{#urlencode}}...{{/urlencode}}` percent-encodes its content, for SIP URI header values.
+//!
+//! Every account's template is hostile to every other account, so:
+//! - a template is checked on what handlebars parsed, not on its text: partials, decorators,
+//!   unescaped output and helpers other than the [`Renderer`]'s own are refused whatever
+//!   whitespace or `~` they carry, and nesting is bounded before the parser recurses;
+//! - each bin is compiled on its own and rendered with a registry that holds no template, so no
+//!   template can name another;
+//! - a render is bounded in steps and in bytes written, and runs on a bin the caller holds
+//!   (an `Arc`), never under a lock other accounts wait on.
 
 use std::{
+    cell::Cell,
     collections::{BTreeMap, BTreeSet},
     fs,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use handlebars::{
     BlockContext, Context, Handlebars, Helper, HelperDef, HelperResult, JsonValue, Output,
-    RenderContext, RenderErrorReason, Renderable, StringOutput, TemplateError,
+    RenderContext, RenderErrorReason, Renderable, TemplateError,
+    template::{HelperTemplate, Parameter, Template, TemplateElement, TemplateMapping},
 };
 use serde_json::Map;
 
 use crate::{
     e164::{self, Region},
     error::{Error, Result},
+    twiml::DEFAULT_MAX_TWIML_BYTES,
     webhook::Webhook,
 };
 
 /// The file extension of TwiML Bin templates.
 const TEMPLATE_EXTENSION: &str = "xml";
+/// Largest template source, in bytes (the API takes a form of 64 KiB).
+pub(crate) const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+/// Deepest nesting of sections a template may have (handlebars parses and renders recursively).
+const MAX_DEPTH: usize = 32;
+/// Deepest nesting of brackets inside one tag: `(`subexpressions`)`, `[`arrays`]`, `{`objects`}`.
+const MAX_TAG_DEPTH: usize = 8;
+/// Steps one render may take: every element of a section's body counts once per item the
+/// section visits, an `e164` conversion [`E164_STEPS`]. A shipped bin takes under a hundred.
+const MAX_STEPS: usize = 50_000;
+/// What one `e164` conversion costs in steps: libphonenumber takes microseconds per number.
+const E164_STEPS: usize = 50;
 
-/// A set of compiled TwiML Bin templates, rendered by name.
+/// The helpers a template may call, handlebars' own and this module's: the registry offers these
+/// and no others.
+const HELPERS: &[&str] = &[
+    "if",
+    "unless",
+    "each",
+    "with",
+    "lookup",
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "and",
+    "or",
+    "not",
+    "len",
+    "e164",
+    "urlencode",
+];
+
+/// The helpers and limits every TwiML Bin renders with. Immutable once made, so every render
+/// shares one without a lock.
+#[derive(Debug)]
+pub struct Renderer {
+    registry: Handlebars<'static>,
+    region: Region,
+    max_output: usize,
+}
+
+/// One compiled TwiML Bin.
+#[derive(Debug)]
+pub struct CompiledBin {
+    name: String,
+    template: Template,
+    reads: Reads,
+}
+
+impl CompiledBin {
+    /// The bin's name, as errors give it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A set of compiled TwiML Bins, rendered by name.
 #[derive(Debug)]
 pub struct Bins {
-    registry: Handlebars<'static>,
-    /// Each bin's name and the parameters its template can read.
-    names: BTreeMap<String, Reads>,
-    region: Region,
+    renderer: Arc<Renderer>,
+    by_name: BTreeMap<String, Arc<CompiledBin>>,
 }
 
 /// The parameters a template can read: only those go into its data, since building data for
@@ -49,11 +117,178 @@ enum Reads {
     All,
 }
 
+impl Renderer {
+    /// `e164` reads national numbers in `region`; a render writes at most `max_twiml_bytes`
+    /// twice over (whitespace around the answer is trimmed before the TwiML check).
+    pub fn new(region: Region, max_twiml_bytes: usize) -> Self {
+        let mut registry = Handlebars::new();
+        registry.register_escape_fn(escape_xml);
+        // Mustache looks names up through enclosing sections: `{{To}}` inside `{{#Dest}}`.
+        registry.set_recursive_lookup(true);
+        // The registry's helpers are the allow-list: `log` writes to the server's log and `raw`
+        // is not Mustache, so neither is offered.
+        registry.unregister_helper("log");
+        registry.unregister_helper("raw");
+        registry.register_helper("blockHelperMissing", Box::new(Section { each: false }));
+        registry.register_helper("each", Box::new(Section { each: true }));
+        registry.register_helper("e164", Box::new(E164 { region }));
+        registry.register_helper("urlencode", Box::new(UrlEncode));
+        Self {
+            registry,
+            region,
+            max_output: max_twiml_bytes.saturating_mul(2),
+        }
+    }
+
+    /// The region `e164` reads national numbers in.
+    pub fn region(&self) -> Region {
+        self.region
+    }
+
+    /// Compiles `source` as bin `name`; `origin` (a file path, a sid) names it in errors.
+    pub fn compile(&self, name: &str, source: &str, origin: &str) -> Result<CompiledBin> {
+        let refused = |offset: usize, why: &str| {
+            let line = source[..offset.min(source.len())].matches('\n').count() + 1;
+            Error::Config(format!(
+                "template {origin} is refused at line {line}: {why}"
+            ))
+        };
+        if source.len() > MAX_TEMPLATE_BYTES {
+            return Err(Error::Config(format!(
+                "template {origin} is {} bytes, over the {MAX_TEMPLATE_BYTES}-byte limit",
+                source.len()
+            )));
+        }
+        let rewritten = mustache_to_handlebars(source).map_err(|(at, why)| refused(at, &why))?;
+        let template = Template::compile(&rewritten)
+            .map_err(|e| Error::Config(describe_template_error(origin, &e)))?;
+        self.check(&template, 0).map_err(|(line, why)| {
+            Error::Config(format!(
+                "template {origin} is refused at line {line}: {why}"
+            ))
+        })?;
+        Ok(CompiledBin {
+            name: name.to_owned(),
+            template,
+            reads: reads(source),
+        })
+    }
+
+    /// Renders `bin` for `webhook`, returning the template's output as written.
+    pub fn render(&self, bin: &CompiledBin, webhook: &Webhook) -> Result<String> {
+        let name = &bin.name;
+        let context = Context::wraps(template_data(webhook, &bin.reads))
+            .map_err(|e| Error::Internal(format!("cannot build template data: {e}")))?;
+        let mut rc = RenderContext::new(None);
+        rc.set_recursive_lookup(true);
+        let mut out = Written::at_most(self.max_output);
+        BUDGET.with(|b| b.start(self.max_output));
+        let rendered = charge(weight(&bin.template)).and_then(|()| {
+            bin.template
+                .render(&self.registry, &context, &mut rc, &mut out)
+        });
+        match BUDGET.with(|b| b.exceeded.get()) {
+            Some(Exceeded::Steps) => Err(Error::Render(format!(
+                "TwiML Bin {name:?} takes over {MAX_STEPS} steps to render: repeat fewer or \
+                 smaller sections over repeated parameters"
+            ))),
+            Some(Exceeded::Bytes) => Err(Error::Render(format!(
+                "TwiML Bin {name:?} renders over {} bytes: the SIP engine takes {} bytes at most",
+                self.max_output,
+                self.max_output / 2
+            ))),
+            None => {
+                rendered.map_err(|e| {
+                    Error::Render(format!("TwiML Bin {name:?} failed to render: {e}"))
+                })?;
+                Ok(out.text)
+            }
+        }
+    }
+
+    /// Refuses what a TwiML Bin must not do, with the line of the element that does it.
+    fn check(&self, template: &Template, depth: usize) -> std::result::Result<(), (usize, String)> {
+        if depth > MAX_DEPTH {
+            return Err((
+                line_of(template, 0),
+                format!("sections nest over {MAX_DEPTH} deep"),
+            ));
+        }
+        for (index, element) in template.elements.iter().enumerate() {
+            let line = line_of(template, index);
+            let refuse = |why: &str| Err((line, why.to_owned()));
+            match element {
+                TemplateElement::RawString(_) | TemplateElement::Comment(_) => {}
+                TemplateElement::HtmlExpression(_) => {
+                    return refuse(
+                        "{{{...}}} and {{& ...}} write a value unescaped, so a caller could change \
+                         the TwiML: write {{Name}}",
+                    );
+                }
+                TemplateElement::PartialExpression(_) | TemplateElement::PartialBlock(_) => {
+                    return refuse(
+                        "partials ({{> name}}) are not supported: a TwiML Bin is one template",
+                    );
+                }
+                TemplateElement::DecoratorExpression(_) | TemplateElement::DecoratorBlock(_) => {
+                    return refuse(
+                        "decorators and inline partials ({{#*inline}}) are not supported",
+                    );
+                }
+                TemplateElement::Expression(helper) => {
+                    self.check_call(helper, 0).map_err(|why| (line, why))?;
+                }
+                TemplateElement::HelperBlock(block) => {
+                    self.check_call(block, 0).map_err(|why| (line, why))?;
+                    for inner in [&block.template, &block.inverse].into_iter().flatten() {
+                        self.check(inner, depth + 1)?;
+                    }
+                }
+                // A kind of element a later handlebars adds is refused until it is known safe.
+                _ => return refuse("this kind of tag is not supported in a TwiML Bin"),
+            }
+        }
+        Ok(())
+    }
+
+    /// A value, section or helper call is allowed when it names no helper beyond the registry's
+    /// own, and never chooses one at render time (a subexpression as the name).
+    fn check_call(&self, call: &HelperTemplate, depth: usize) -> std::result::Result<(), String> {
+        if depth > MAX_TAG_DEPTH {
+            return Err(format!("subexpressions nest over {MAX_TAG_DEPTH} deep"));
+        }
+        // A subexpression or literal is no name: handlebars would render it and call the helper
+        // it spells, which a caller's value could choose.
+        let Some(name) = call.name.as_name() else {
+            return Err(
+                "a subexpression cannot name what to call: write {{Name}} or {{#helper ...}}"
+                    .into(),
+            );
+        };
+        let takes_arguments = !call.params.is_empty() || !call.hash.is_empty();
+        if takes_arguments && !HELPERS.contains(&name) {
+            return Err(format!(
+                "{{{{{name} ...}}}} calls a helper TwiML Bins do not have: use a section \
+                 ({{{{#Param}}}}), if, unless, each, with, lookup, e164, urlencode or a comparison"
+            ));
+        }
+        for argument in call.params.iter().chain(call.hash.values()) {
+            if let Parameter::Subexpression(inner) = argument {
+                match inner.as_element() {
+                    TemplateElement::Expression(helper) => self.check_call(helper, depth + 1)?,
+                    _ => return Err("a subexpression must call a helper".into()),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Bins {
     /// Compiles every `NAME.xml` in `dir` (none when `dir` does not exist); a template that does
     /// not parse fails with its file and line.
-    pub fn load_dir(dir: &Path, region: Region) -> Result<Self> {
-        let mut bins = Self::new(region);
+    pub fn load_dir(dir: &Path, renderer: Arc<Renderer>) -> Result<Self> {
+        let mut bins = Self::with_renderer(renderer);
         for (name, path) in files_named(dir, TEMPLATE_EXTENSION)? {
             let source = fs::read_to_string(&path)
                 .map_err(|e| Error::Config(format!("cannot read template {path:?}: {e}")))?;
@@ -64,110 +299,61 @@ impl Bins {
 
     /// An empty set whose `e164` helper reads national numbers in `region`.
     pub fn new(region: Region) -> Self {
-        let mut registry = Handlebars::new();
-        registry.register_escape_fn(escape_xml);
-        // Mustache looks names up through enclosing sections: `{{To}}` inside `{{#Dest}}`.
-        registry.set_recursive_lookup(true);
-        registry.register_helper("blockHelperMissing", Box::new(Section { each: false }));
-        registry.register_helper("each", Box::new(Section { each: true }));
-        registry.register_helper("e164", Box::new(E164 { region }));
-        registry.register_helper("urlencode", Box::new(UrlEncode));
+        Self::with_renderer(Arc::new(Renderer::new(region, DEFAULT_MAX_TWIML_BYTES)))
+    }
+
+    /// An empty set rendered by `renderer`.
+    pub fn with_renderer(renderer: Arc<Renderer>) -> Self {
         Self {
-            registry,
-            names: BTreeMap::new(),
-            region,
+            renderer,
+            by_name: BTreeMap::new(),
         }
+    }
+
+    /// What compiles and renders these bins.
+    pub fn renderer(&self) -> &Arc<Renderer> {
+        &self.renderer
     }
 
     /// The region `e164` reads national numbers in.
     pub fn region(&self) -> Region {
-        self.region
+        self.renderer.region
     }
 
     /// Stops serving bin `name`.
     pub fn remove(&mut self, name: &str) {
-        self.registry.unregister_template(name);
-        self.names.remove(name);
+        self.by_name.remove(name);
     }
 
     /// Compiles `source` as bin `name`; `origin` (a file path) names it in errors.
     pub fn add(&mut self, name: &str, source: &str, origin: &str) -> Result<()> {
         check_name(name).map_err(|e| Error::Config(format!("template {origin}: {e}")))?;
-        let rewritten = mustache_to_handlebars(source).map_err(|(offset, why)| {
-            let line = source[..offset].matches('\n').count() + 1;
-            Error::Config(format!(
-                "template {origin} is refused at line {line}: {why}"
-            ))
-        })?;
-        self.registry
-            .register_template_string(name, rewritten)
-            .map_err(|e| Error::Config(describe_template_error(origin, &e)))?;
-        self.names.insert(name.to_owned(), reads(source));
+        let bin = self.renderer.compile(name, source, origin)?;
+        self.by_name.insert(name.to_owned(), Arc::new(bin));
         Ok(())
     }
 
     /// The names of the compiled bins, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.names.keys().map(String::as_str)
+        self.by_name.keys().map(String::as_str)
     }
 
     /// Whether a bin called `name` exists.
     pub fn contains(&self, name: &str) -> bool {
-        self.names.contains_key(name)
+        self.by_name.contains_key(name)
+    }
+
+    /// The compiled bin `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<CompiledBin>> {
+        self.by_name.get(name)
     }
 
     /// Renders bin `name` for `webhook`, returning the template's output as written.
     pub fn render(&self, name: &str, webhook: &Webhook) -> Result<String> {
-        let Some(reads) = self.names.get(name) else {
+        let Some(bin) = self.by_name.get(name) else {
             return Err(Error::NotFound(format!("no TwiML Bin named {name:?}")));
         };
-        let context = Context::wraps(template_data(webhook, reads))
-            .map_err(|e| Error::Internal(format!("cannot build template data: {e}")))?;
-        // Bounded work per render, whatever the template and the webhook: a section over a
-        // repeated parameter inside another multiplies, and an account's template runs here.
-        ITERATIONS_LEFT.set(MAX_ITERATIONS);
-        let mut out = Limited::default();
-        let rendered = self
-            .registry
-            .render_with_context_to_write(name, &context, &mut out);
-        if out.overflowed {
-            return Err(Error::Render(format!(
-                "TwiML Bin {name:?} renders over {} KiB: the SIP engine takes 64 kB at most",
-                MAX_OUTPUT_BYTES >> 10
-            )));
-        }
-        rendered.map_err(|e| Error::Render(format!("TwiML Bin {name:?} failed to render: {e}")))?;
-        String::from_utf8(out.written)
-            .map_err(|_| Error::Render(format!("TwiML Bin {name:?} rendered invalid UTF-8")))
-    }
-}
-
-/// Most a render may write; past it, it stops (the TwiML check refuses over 64 kB anyway).
-const MAX_OUTPUT_BYTES: usize = 1 << 20;
-/// Most section items one render may visit.
-const MAX_ITERATIONS: usize = 10_000;
-/// Deepest nesting of sections a template may have (handlebars renders recursively).
-const MAX_DEPTH: usize = 32;
-
-/// A writer that refuses to grow past [`MAX_OUTPUT_BYTES`], ending the render.
-#[derive(Default)]
-struct Limited {
-    written: Vec<u8>,
-    overflowed: bool,
-}
-
-impl std::io::Write for Limited {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.written.len() + buf.len() > MAX_OUTPUT_BYTES {
-            self.overflowed = true;
-            return Err(std::io::Error::other("the render is too large"));
-        }
-        self.written.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        self.renderer.render(bin, webhook)
     }
 }
 
@@ -248,7 +434,10 @@ fn reads(source: &str) -> Reads {
     let mut names = BTreeSet::new();
     for tag in source.split("{{").skip(1) {
         let tag = tag.split("}}").next().unwrap_or_default();
-        if tag.starts_with('!') {
+        if tag
+            .trim_start_matches(['~', ' ', '\t', '\r', '\n'])
+            .starts_with('!')
+        {
             continue;
         }
         let words = tag.split(|c: char| {
@@ -288,17 +477,57 @@ fn escape_xml(input: &str) -> String {
     out
 }
 
+/// One tag of a template as Mustache reads it: `{{~ # name ~}}` is `~`, `#`, `name`, `~`.
+struct Tag<'a> {
+    /// `~` before the sigil (handlebars' whitespace control), kept as written.
+    open_tilde: bool,
+    /// `~` before the closing braces.
+    close_tilde: bool,
+    /// What is inside, trimmed of the tildes and of whitespace.
+    inner: &'a str,
+}
+
+impl<'a> Tag<'a> {
+    /// `tag` is the whole tag, braces included.
+    fn parse(tag: &'a str) -> Self {
+        let body = &tag[2..tag.len() - 2];
+        let open_tilde = body.starts_with('~');
+        let body = body.strip_prefix('~').unwrap_or(body);
+        let close_tilde = body.ends_with('~') && !body.is_empty();
+        let body = if close_tilde {
+            &body[..body.len() - 1]
+        } else {
+            body
+        };
+        Self {
+            open_tilde,
+            close_tilde,
+            inner: body.trim(),
+        }
+    }
+
+    /// The tag written back with `inner` in place of what it held.
+    fn with(&self, inner: &str) -> String {
+        let tilde = |on: bool| if on { "~" } else { "" };
+        format!(
+            "{{{{{}{inner}{}}}}}",
+            tilde(self.open_tilde),
+            tilde(self.close_tilde)
+        )
+    }
+}
+
 /// Rewrites the two Mustache spellings handlebars lacks: `{{^Name}}...{{/Name}}` becomes
-/// `{{#unless Name}}...{{/unless}}`, and `{{.}}` (the current value) becomes `{{this}}`.
+/// `{{#unless Name}}...{{/unless}}`, and `{{.}}` (the current value) becomes `{{this}}`, with the
+/// padding Mustache allows inside tags (`{{^ Name }}`).
 ///
 /// handlebars reads `{{^Name}}` only as an `else` inside another block. Each rewritten tag stays
 /// a single tag, so handlebars still drops lines that hold nothing but a section tag, and no
 /// newline moves, so parse errors still point at the author's line.
 ///
-/// It also refuses, with the offset of the tag, what a bin must not do: output a value
-/// unescaped (`{{{x}}}`, `{{& x}}`), which would let a caller change the TwiML's structure;
-/// include partials or declare decorators, which reach other templates and recurse without
-/// end; and nest sections deeper than [`MAX_DEPTH`].
+/// It also matches sections with their closing tags, to say which one is left open, and bounds
+/// nesting before handlebars' recursive parser sees the text. What a tag may do is checked on
+/// the parsed template ([`Renderer::check`]), not here.
 fn mustache_to_handlebars(source: &str) -> std::result::Result<String, (usize, String)> {
     let mut out = String::with_capacity(source.len() + 16);
     // The open sections: name, whether opened inverted (`{{^Name}}`), where opened.
@@ -309,67 +538,73 @@ fn mustache_to_handlebars(source: &str) -> std::result::Result<String, (usize, S
         out.push_str(&rest[..start]);
         let offset = source.len() - rest.len() + start;
         rest = &rest[start..];
-        let tag_end = if rest.starts_with("{{!--") {
+        let is_long_comment = rest[2..]
+            .trim_start_matches('~')
+            .trim_start()
+            .starts_with("!--");
+        let tag_end = if is_long_comment {
             rest.find("--}}").map(|i| i + 4)
         } else {
             rest.find("}}").map(|i| i + 2)
         };
         let Some(tag_end) = tag_end else { break };
-        let (tag, after) = rest.split_at(tag_end);
+        let (text, after) = rest.split_at(tag_end);
         rest = after;
-        let inner = tag[2..tag.len() - 2].trim_matches('~').trim();
-        let refused = |why: &str| Err((offset, why.to_owned()));
-        if tag.starts_with("{{{") || inner.starts_with('&') {
-            return refused(
-                "{{{...}}} and {{& ...}} write a value unescaped, so a caller could change the \
-                 TwiML: write {{Name}}",
-            );
-        }
-        if inner.starts_with('>') || inner.starts_with("#>") {
-            return refused("partials ({{> name}}) are not supported: a TwiML Bin is one template");
-        }
-        if inner.starts_with('*') || inner.starts_with("#*") {
-            return refused("decorators and inline partials ({{#*inline}}) are not supported");
-        }
-        if inner.starts_with('!') {
-            out.push_str(tag);
+        let tag = Tag::parse(text);
+        let refused = |why: String| Err((offset, why));
+        if tag.inner.starts_with('!') {
+            out.push_str(text);
             continue;
         }
-        if inner == "." {
-            out.push_str("{{this}}");
-        } else if let Some(section) = inner.strip_prefix('^').filter(|s| is_name(s)) {
+        if bracket_depth(tag.inner) > MAX_TAG_DEPTH {
+            return refused(format!(
+                "brackets nest over {MAX_TAG_DEPTH} deep in one tag"
+            ));
+        }
+        if tag.inner == "." {
+            out.push_str(&tag.with("this"));
+        } else if let Some(section) = tag
+            .inner
+            .strip_prefix('^')
+            .map(str::trim)
+            .filter(|s| is_name(s))
+        {
             open.push((section, true, offset));
-            out.push_str("{{#unless ");
-            out.push_str(section);
-            out.push_str("}}");
-        } else if let Some(block) = inner.strip_prefix('#') {
+            out.push_str(&tag.with(&format!("#unless {section}")));
+        } else if let Some(block) = tag.inner.strip_prefix('#') {
+            // `{{#> layout}}` and `{{#*inline}}` open blocks too; their name follows the sigil.
+            let block = block.trim_start().trim_start_matches(['>', '*']);
             open.push((name(block), false, offset));
-            out.push_str(tag);
-        } else if let Some(closing) = inner.strip_prefix('/') {
+            out.push_str(text);
+        } else if let Some(closing) = tag.inner.strip_prefix('/') {
             let closing = name(closing);
             match open.pop() {
                 Some((section, inverted, _)) if section == closing => {
-                    out.push_str(if inverted { "{{/unless}}" } else { tag });
+                    if inverted {
+                        out.push_str(&tag.with("/unless"));
+                    } else {
+                        out.push_str(text);
+                    }
                 }
                 Some((section, inverted, opened)) => {
                     let sigil = if inverted { '^' } else { '#' };
-                    return refused(&format!(
+                    return refused(format!(
                         "{{{{/{closing}}}}} closes {{{{{sigil}{section}}}}} of line {}: close \
                          {{{{{sigil}{section}}}}} first with {{{{/{section}}}}}",
                         line_of(opened)
                     ));
                 }
                 None => {
-                    return refused(&format!(
+                    return refused(format!(
                         "{{{{/{closing}}}}} closes a section that was never opened"
                     ));
                 }
             }
         } else {
-            out.push_str(tag);
+            out.push_str(text);
         }
         if open.len() > MAX_DEPTH {
-            return refused(&format!("sections nest over {MAX_DEPTH} deep"));
+            return refused(format!("sections nest over {MAX_DEPTH} deep"));
         }
     }
     if let Some(&(section, inverted, opened)) = open.last() {
@@ -383,6 +618,22 @@ fn mustache_to_handlebars(source: &str) -> std::result::Result<String, (usize, S
     Ok(out)
 }
 
+/// The deepest nesting of `(`, `[` and `{` in `text`.
+fn bracket_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for byte in text.bytes() {
+        match byte {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// A tag's name: its first word (`each` of `#each Dest`).
 fn name(tag: &str) -> &str {
     tag.split_whitespace().next().unwrap_or_default()
@@ -392,6 +643,14 @@ fn is_name(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '$' | ':' | '.'))
+}
+
+/// The line of element `index` of `template`, as handlebars mapped it.
+fn line_of(template: &Template, index: usize) -> usize {
+    template
+        .mapping
+        .get(index)
+        .map_or(1, |mapping: &TemplateMapping| mapping.0)
 }
 
 fn describe_template_error(origin: &str, err: &TemplateError) -> String {
@@ -404,17 +663,118 @@ fn describe_template_error(origin: &str, err: &TemplateError) -> String {
     }
 }
 
-/// Sections: `{{#Param}}` for any name that is not a helper (Mustache), and `{{#each Param}}`
-/// (handlebars), both through one loop that counts against the render's [`MAX_ITERATIONS`].
-struct Section {
-    /// `each` reads its first parameter; a Mustache section, the name it is called by.
-    each: bool,
+/// What one render may still spend. Rendering never awaits, so a render starts and ends on one
+/// thread, and the budget lives in a thread-local the helpers reach.
+struct Budget {
+    steps: Cell<usize>,
+    bytes: Cell<usize>,
+    exceeded: Cell<Option<Exceeded>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Exceeded {
+    Steps,
+    Bytes,
+}
+
+impl Budget {
+    fn start(&self, bytes: usize) {
+        self.steps.set(MAX_STEPS);
+        // What the answer holds, and as much again for what helpers render inside themselves.
+        self.bytes.set(bytes.saturating_mul(2));
+        self.exceeded.set(None);
+    }
 }
 
 thread_local! {
-    /// Section items the render on this thread may still visit. Rendering never awaits, so a
-    /// render starts and ends on one thread.
-    static ITERATIONS_LEFT: std::cell::Cell<usize> = const { std::cell::Cell::new(MAX_ITERATIONS) };
+    static BUDGET: Budget = const {
+        Budget {
+            steps: Cell::new(MAX_STEPS),
+            bytes: Cell::new(0),
+            exceeded: Cell::new(None),
+        }
+    };
+}
+
+/// Spends `steps` of the render's budget; an error (which ends the render) when it runs out.
+fn charge(steps: usize) -> std::result::Result<(), handlebars::RenderError> {
+    BUDGET.with(|budget| match budget.steps.get().checked_sub(steps) {
+        Some(left) => {
+            budget.steps.set(left);
+            Ok(())
+        }
+        None => {
+            budget.exceeded.set(Some(Exceeded::Steps));
+            Err(RenderErrorReason::Other("the render ran out of steps".into()).into())
+        }
+    })
+}
+
+/// The steps one pass over `template` may take: its elements and those of every block inside
+/// it (an `e164` conversion is charged when it runs). Nesting is bounded when the template is
+/// compiled, and a pass is charged before it runs, so this costs no more than the render it
+/// pays for.
+fn weight(template: &Template) -> usize {
+    template
+        .elements
+        .iter()
+        .map(|element| match element {
+            TemplateElement::HelperBlock(block) => {
+                1 + [&block.template, &block.inverse]
+                    .into_iter()
+                    .flatten()
+                    .map(weight)
+                    .sum::<usize>()
+            }
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Output that counts every byte against the render's budget, and holds at most `limit`.
+struct Written {
+    text: String,
+    limit: usize,
+}
+
+impl Written {
+    fn at_most(limit: usize) -> Self {
+        Self {
+            text: String::new(),
+            limit,
+        }
+    }
+
+    /// What a helper renders inside itself: bounded by the render's budget alone.
+    fn inner() -> Self {
+        Self::at_most(usize::MAX)
+    }
+}
+
+impl Output for Written {
+    fn write(&mut self, seg: &str) -> std::io::Result<()> {
+        BUDGET.with(|budget| {
+            let left = budget.bytes.get().checked_sub(seg.len());
+            match left.filter(|_| self.text.len() + seg.len() <= self.limit) {
+                Some(left) => {
+                    budget.bytes.set(left);
+                    self.text.push_str(seg);
+                    Ok(())
+                }
+                None => {
+                    budget.exceeded.set(Some(Exceeded::Bytes));
+                    Err(std::io::Error::other("the render is too large"))
+                }
+            }
+        })
+    }
+}
+
+/// Sections: `{{#Param}}` for any name that is not a helper (Mustache), and `{{#each Param}}`
+/// (handlebars), both through one loop that charges each item's pass to the render's budget.
+struct Section {
+    /// `each` reads its first parameter; a Mustache section, the name it is called by.
+    each: bool,
 }
 
 impl HelperDef for Section {
@@ -462,15 +822,7 @@ impl HelperDef for Section {
         };
         let count = items.len();
         for (index, (item, key)) in items.into_iter().enumerate() {
-            let left = ITERATIONS_LEFT.get();
-            if left == 0 {
-                return Err(RenderErrorReason::Other(format!(
-                    "the template repeats its sections over {MAX_ITERATIONS} times: nest fewer \
-                     sections over repeated parameters"
-                ))
-                .into());
-            }
-            ITERATIONS_LEFT.set(left - 1);
+            charge(1 + weight(template))?;
             let mut block = BlockContext::new();
             *block.base_path_mut() = item;
             block.set_local_var("index", JsonValue::from(index));
@@ -509,12 +861,12 @@ impl HelperDef for E164 {
             )
             .into());
         };
-        let mut content = StringOutput::new();
+        let mut content = Written::inner();
         template.render(r, ctx, rc, &mut content)?;
-        let content = content.into_string()?;
-        match e164::normalize(&content, self.region) {
+        charge(E164_STEPS)?;
+        match e164::normalize(&content.text, self.region) {
             Some(number) => out.write(&number)?,
-            None => out.write(&content)?,
+            None => out.write(&content.text)?,
         }
         Ok(())
     }
@@ -542,14 +894,14 @@ impl HelperDef for UrlEncode {
             )
             .into());
         };
-        let mut content = StringOutput::new();
+        let mut content = Written::inner();
         let escaping_was_disabled = rc.is_disable_escape();
         rc.set_disable_escape(true);
         let rendered = template.render(r, ctx, rc, &mut content);
         rc.set_disable_escape(escaping_was_disabled);
         rendered?;
-        let mut encoded = String::new();
-        for byte in content.into_string()?.bytes() {
+        let mut encoded = String::with_capacity(content.text.len());
+        for byte in content.text.bytes() {
             if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
                 encoded.push(byte as char);
             } else {
@@ -717,22 +1069,112 @@ mod tests {
             .render("cube", &webhook(&many))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("over 10000 times"), "{err}");
-        // 99 + 99 * 99 items, each writing 120 bytes: within the item budget, over the output one.
-        let wide = format!(
-            "{{{{#D}}}}{{{{#D}}}}{}{{{{/D}}}}{{{{/D}}}}",
-            "x".repeat(120)
-        );
+        assert!(err.contains("takes over 50000 steps"), "{err}");
+        // A big body repeated over many values: each item's pass is charged, not just the item.
+        let body = "{{Missing}}".repeat(5_000);
+        bins.add(
+            "wide-body",
+            &format!("{{{{#D}}}}{body}{{{{/D}}}}"),
+            "wide.xml",
+        )
+        .unwrap();
+        let err = bins
+            .render("wide-body", &webhook(&many))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("steps"), "{err}");
+        // 99 items, each writing 2 KB: within the step budget, over the output one.
+        let wide = format!("{{{{#D}}}}{}{{{{/D}}}}", "x".repeat(2_000));
         bins.add("wide", &wide, "wide.xml").unwrap();
         let many: Vec<(&str, &str)> = (0..99).map(|_| ("D[]", "x")).collect();
         let err = bins
             .render("wide", &webhook(&many))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("renders over 1024 KiB"), "{err}");
+        assert!(err.contains("renders over 128000 bytes"), "{err}");
+        // What a helper renders inside itself counts too.
+        bins.add(
+            "inner",
+            &format!("{{{{#e164}}}}{wide}{{{{/e164}}}}"),
+            "inner.xml",
+        )
+        .unwrap();
+        let err = bins
+            .render("inner", &webhook(&many))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("renders over"), "{err}");
         // The budget is per render: the next one starts afresh.
         bins.add("ok", "{{#D}}.{{/D}}", "ok.xml").unwrap();
         assert_eq!(bins.render("ok", &webhook(&many)).unwrap().len(), 99);
+    }
+
+    #[test]
+    fn what_a_tag_may_do_is_checked_on_the_parsed_template_whatever_its_spacing() {
+        let refused = [
+            ("{{ ~>EH0123}}", "partials"),
+            ("{{~> other}}", "partials"),
+            ("{{ > other }}", "partials"),
+            ("{{ #> layout}}x{{/layout}}", "partials"),
+            ("{{ {From} }}", "unescaped"),
+            ("{{~{From}~}}", "unescaped"),
+            ("{{ ~&From}}", "unescaped"),
+            ("{{~ & From}}", "unescaped"),
+            ("{{ *decorator}}", "decorators"),
+            ("{{ #*inline \"p\"}}x{{/inline}}", "inline partials"),
+            ("{{log From}}", "helper TwiML Bins do not have"),
+            ("{{ log \"x\" }}", "helper TwiML Bins do not have"),
+            (
+                "{{#unknown From}}x{{/unknown}}",
+                "helper TwiML Bins do not have",
+            ),
+            ("{{(lookup this \"From\")}}", "subexpression cannot name"),
+            ("{{eq (log From) 1}}", "helper TwiML Bins do not have"),
+            (
+                "{{eq (((((((((((x))))))))))) 1}}",
+                "brackets nest over 8 deep",
+            ),
+        ];
+        for (template, want) in refused {
+            let err = Bins::new(Region::default())
+                .add("t", template, "t.xml")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{template:?}: {err}");
+        }
+        // Mustache's padding inside tags is read as Mustache reads it.
+        assert_eq!(render("{{^ A }}none{{/ A }}", &[]), "none");
+        assert_eq!(render("{{# A }}[{{ . }}]{{/ A }}", &[("A", "x")]), "[x]");
+        assert_eq!(render("{{~ From ~}}", &[("From", "<a>")]), "&lt;a&gt;");
+        assert_eq!(render("{{eq To \"x\"}}", &[("To", "x")]), "true");
+    }
+
+    #[test]
+    fn no_bin_can_render_another() {
+        let mut bins = Bins::new(Region::default());
+        bins.add("secret", "<Say>secret</Say>", "secret.xml")
+            .unwrap();
+        // Even a template that handlebars would read as naming another is refused before it is
+        // served, and rendering never consults a registry of templates.
+        let err = bins.add("thief", "{{> secret}}", "thief.xml").unwrap_err();
+        assert!(err.to_string().contains("partials"), "{err}");
+        assert!(!bins.contains("thief"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_the_parser_recurses() {
+        let deep = "{{#A}}".repeat(10_000);
+        let err = Bins::new(Region::default())
+            .add("deep", &deep, "deep.xml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nest over 32 deep"), "{err}");
+        let parens = format!("{{{{eq {}x{} 1}}}}", "(".repeat(30_000), ")".repeat(30_000));
+        let err = Bins::new(Region::default())
+            .add("parens", &parens, "parens.xml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("brackets nest over 8 deep"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! written to the store by a thread of its own so no webhook waits on a disk sync.
 
 use std::{
+    collections::HashMap,
     sync::{
         Arc,
         mpsc::{self, Receiver, SyncSender, TrySendError},
@@ -10,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use crate::store::{CallRecord, Store};
+use crate::store::{CALL_LOG_BYTES, CALL_LOG_ROWS, CallRecord, Store};
 
 /// Records waiting to be written before new ones are dropped (and counted in the log).
 const QUEUE: usize = 10_000;
@@ -62,6 +63,7 @@ impl Drop for CallLog {
 }
 
 fn write_batches(store: &Store, records: &Receiver<CallRecord>) {
+    let mut usage = Usage::default();
     while let Ok(first) = records.recv() {
         let mut batch = vec![first];
         let deadline = std::time::Instant::now() + GATHER;
@@ -74,6 +76,53 @@ fn write_batches(store: &Store, records: &Receiver<CallRecord>) {
         }
         if let Err(err) = store.record_calls(&batch) {
             tracing::error!(records = batch.len(), "failed to write the call log: {err}");
+            continue;
+        }
+        usage.recorded(store, &batch);
+    }
+}
+
+/// What each account's log holds, as this writer last counted it: an account whose log passes
+/// [`CALL_LOG_ROWS`] rows or [`CALL_LOG_BYTES`] bytes is trimmed to nine tenths of both, so
+/// trimming happens once in many batches rather than on every one.
+#[derive(Default)]
+struct Usage {
+    accounts: HashMap<String, (u64, u64)>,
+}
+
+impl Usage {
+    fn recorded(&mut self, store: &Store, batch: &[CallRecord]) {
+        let mut added: HashMap<&str, (u64, u64)> = HashMap::new();
+        for record in batch {
+            let entry = added.entry(record.account_sid.as_str()).or_default();
+            entry.0 += 1;
+            entry.1 += record.weight();
+        }
+        for (account, (rows, bytes)) in added {
+            let known = match self.accounts.get_mut(account) {
+                Some(known) => {
+                    known.0 += rows;
+                    known.1 += bytes;
+                    *known
+                }
+                None => {
+                    // First seen since start: count what the store already holds.
+                    let Ok(counted) = store.call_log_usage(account) else {
+                        continue;
+                    };
+                    self.accounts.insert(account.to_owned(), counted);
+                    counted
+                }
+            };
+            if known.0 > u64::from(CALL_LOG_ROWS) || known.1 > CALL_LOG_BYTES {
+                let rows = u64::from(CALL_LOG_ROWS) / 10 * 9;
+                match store.trim_calls(account, rows, CALL_LOG_BYTES / 10 * 9) {
+                    Ok(left) => {
+                        self.accounts.insert(account.to_owned(), left);
+                    }
+                    Err(err) => tracing::error!(account, "failed to trim the call log: {err}"),
+                }
+            }
         }
     }
 }

@@ -53,6 +53,15 @@ pub enum Error {
         /// What went wrong.
         failure: crate::sandbox::Failure,
     },
+    /// The account already runs as many function calls as its share of the server allows.
+    #[error(
+        "the account already runs {limit} function calls at once, its share of this server \
+         (--max-calls-per-account): try again"
+    )]
+    AccountBusy {
+        /// Calls one account may run at once.
+        limit: u32,
+    },
     /// The answer is not TwiML the SIP engine would accept.
     #[error("the answer is not TwiML the SIP engine accepts: {0}")]
     InvalidTwiml(crate::twiml::Finding),
@@ -103,6 +112,7 @@ impl Error {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unroutable(_) => StatusCode::BAD_GATEWAY,
+            Self::AccountBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Fallback { primary, .. } => primary.status(),
             Self::Function { failure, .. } => match failure {
                 Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -126,6 +136,7 @@ impl Error {
             Self::Forbidden(_) => "forbidden",
             Self::Timeout(_) => "request_timeout",
             Self::Unroutable(_) => "no_target",
+            Self::AccountBusy { .. } => "busy",
             Self::Fallback { .. } => "fallback_failed",
             Self::Function { failure, .. } => match failure {
                 Failure::Deadline(_) => "function_deadline",

@@ -55,6 +55,11 @@ impl Functions {
             .ok_or_else(|| Error::NotFound(format!("no function named {name:?}")))
     }
 
+    /// Every loaded function.
+    pub fn all(&self) -> impl Iterator<Item = &Function> {
+        self.by_name.values()
+    }
+
     /// The names of the loaded functions, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.by_name.keys().map(String::as_str)

@@ -26,7 +26,7 @@ pub use bins::Bins;
 pub use cli::Cli;
 pub use error::{Error, Result};
 pub use functions::Functions;
-pub use sandbox::{Call, Failure, Function, GuestLog, Limits, Sandbox, componentize};
+pub use sandbox::{Call, CompileError, Failure, Function, GuestLog, Limits, Sandbox, componentize};
 pub use server::{serve, shutdown_signal};
 pub use voice::FALLBACK_HEADER;
 
@@ -50,3 +50,11 @@ pub const DEFAULT_CPU_TIME: std::time::Duration = std::time::Duration::from_mill
 pub const DEFAULT_STACK_LIMIT: usize = 512 << 10;
 /// Calls that may run at once before new ones are refused as busy.
 pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 1000;
+/// Open connections the server holds before it waits for one to close.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// How long a connection may take to send a request's headers, or idle between requests.
+pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// How long a write to a client may wait for the client to read.
+pub const DEFAULT_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// Longest an upload may wait for its turn and compile.
+pub const DEFAULT_COMPILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);

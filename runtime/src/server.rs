@@ -1,6 +1,13 @@
 //! Serving [`App`] over HTTP/1.1 with keep-alive, and stopping gracefully.
+//!
+//! Connections are bounded so that clients who never read, trickle or idle cannot hold the
+//! server's memory or file descriptors: at most `max_connections` are open (the server accepts
+//! more only as they close), headers must arrive within `header_timeout` (which also ends a
+//! connection idle between requests), a write that the client does not read within
+//! `write_timeout` ends the connection, and a request head is at most [`MAX_HEAD_BYTES`] with
+//! hyper's 100 headers.
 
-use std::{convert::Infallible, future::Future, io, time::Duration};
+use std::{convert::Infallible, future::Future, io, sync::Arc, time::Duration};
 
 use hyper::{server::conn::http1, service::service_fn};
 use hyper_util::{
@@ -8,13 +15,15 @@ use hyper_util::{
     server::graceful::GracefulShutdown,
 };
 use tokio::net::TcpListener;
+use tokio_io_timeout::TimeoutStream;
 
 use crate::app::App;
 
-/// How long a client may take to send a request's headers.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long open connections get to finish their requests once shutdown starts.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request line and headers: a `GET` webhook carries its parameters in the URL, as large
+/// as a form body may be, and a few headers besides.
+pub(crate) const MAX_HEAD_BYTES: usize = crate::DEFAULT_MAX_BODY_BYTES + 8 * 1024;
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains open connections.
 pub async fn serve(
@@ -22,9 +31,16 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    let config = app.config().clone();
     let graceful = GracefulShutdown::new();
+    let open = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // A free place first: at the cap, new clients wait in the listen queue.
+        let place = tokio::select! {
+            place = open.clone().acquire_owned() => place.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -39,6 +55,9 @@ pub async fn serve(
         };
         // Webhook answers are small and latency-bound: don't let Nagle hold them back.
         stream.set_nodelay(true).ok();
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(config.write_timeout));
+        let stream = Box::pin(stream);
         let app = app.clone();
         let service = service_fn(move |request| {
             let app = app.clone();
@@ -49,13 +68,15 @@ pub async fn serve(
             // A client that trickles its headers (or idles between requests) holds a socket;
             // give it as long as the engine would wait for an answer, no longer.
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT)
+            .header_read_timeout(config.header_timeout)
+            .max_header_size(MAX_HEAD_BYTES)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::debug!(%peer, error = %err, "connection ended with an error");
             }
+            drop(place);
         });
     }
     tracing::info!("shutting down: draining open connections");

@@ -5,7 +5,6 @@
 //! another account behaves exactly like a missing one; only the `*_by_sid`/`all_*` lookups used for
 //! routing cross accounts.
 
-use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -14,9 +13,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::types::Type;
-use rusqlite::{
-    Connection, OptionalExtension, Params, Row, ToSql, TransactionBehavior, ffi, params,
-};
+use rusqlite::{Connection, OptionalExtension, Params, Row, ToSql, Transaction, ffi, params};
+use rusqlite_migration::{M, Migrations};
 use sha2::{Digest, Sha256};
 
 pub use crate::sandbox::GuestLog;
@@ -33,6 +31,9 @@ pub enum StoreError {
     /// A blob on disk does not match its hash, or the schema is newer than this build.
     #[error("{0}")]
     Corrupt(String),
+    /// The account is at one of its [`Quotas`]; the message names it and what to do.
+    #[error("{0}")]
+    Quota(String),
     /// The database failed.
     #[error("store error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -43,14 +44,28 @@ pub enum StoreError {
 
 const DB_FILE: &str = "twiml-edge.db";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Rows kept per account in the call log; older ones are trimmed on insert.
-const CALL_LOG_LIMIT: u32 = 10_000;
+/// Rows kept per account in the call log; older ones are trimmed.
+pub const CALL_LOG_ROWS: u32 = 10_000;
+/// Bytes of call records kept per account (logs, TwiML, errors); older ones are trimmed.
+pub const CALL_LOG_BYTES: u64 = 16 << 20;
 const MAX_PAGE_SIZE: u32 = 1000;
-const SCHEMA_VERSION: i32 = 1;
+
+/// The schema, one migration a step; a database records how many it has run in `user_version`.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(SCHEMA_1),
+        // Call records know their size, so each account's log is bounded in bytes too; blobs are
+        // found by hash, so one no version names can be removed.
+        M::up(
+            "ALTER TABLE calls ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+             CREATE INDEX function_versions_by_blob ON function_versions(sha256);",
+        ),
+    ])
+}
 
 // `functions.version_sid` and `function_versions.function_sid` point at each other; the first is
 // deferred so a function and its first version can be inserted in one transaction.
-const SCHEMA: &str = "
+const SCHEMA_1: &str = "
 CREATE TABLE accounts (
     sid TEXT PRIMARY KEY,
     auth_token TEXT NOT NULL,
@@ -177,11 +192,11 @@ pub struct AccountUpdate {
 
 /// A stored wasm blob, as returned by [`Store::put_blob`] plus its length.
 #[derive(Debug, Clone)]
-pub struct BlobRef {
+struct BlobRef {
     /// Lowercase hex SHA-256 of the blob.
-    pub sha256: String,
+    sha256: String,
     /// Length in bytes.
-    pub size: u64,
+    size: u64,
 }
 
 /// A function and its current version.
@@ -330,6 +345,34 @@ pub struct CallRecord {
     pub date_created: i64,
 }
 
+impl CallRecord {
+    /// What the record weighs in its account's log, in bytes: its text, its log lines, and a
+    /// little for the row around them.
+    pub fn weight(&self) -> u64 {
+        let logs: usize = self
+            .logs
+            .iter()
+            .map(|l| {
+                let fields: usize = l.fields.iter().map(|(n, v)| n.len() + v.len() + 8).sum();
+                l.message.len() + fields + 32
+            })
+            .sum();
+        let text: usize = [
+            Some(&self.call_sid),
+            Some(&self.target),
+            Some(&self.outcome),
+            self.error.as_ref(),
+            self.fallback.as_ref(),
+            self.twiml.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::len)
+        .sum();
+        (logs + text + 128) as u64
+    }
+}
+
 /// Which call records to return.
 #[derive(Debug, Clone, Default)]
 pub struct CallFilter {
@@ -341,20 +384,62 @@ pub struct CallFilter {
     pub limit: u32,
 }
 
+/// What one account may keep. Each is checked in the transaction that would pass it, so
+/// concurrent writes cannot overshoot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// Functions per account.
+    pub functions: u32,
+    /// Versions one function keeps; delete old ones to upload more.
+    pub versions_per_function: u32,
+    /// Bytes of wasm over every version of every function of the account.
+    pub stored_bytes: u64,
+    /// TwiML bins per account.
+    pub bins: u32,
+    /// SIP domains per account.
+    pub domains: u32,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            functions: 100,
+            versions_per_function: 50,
+            stored_bytes: 512 << 20,
+            bins: 1000,
+            domains: 1000,
+        }
+    }
+}
+
 /// The store: one SQLite connection behind a mutex plus the blob directory.
 #[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
     dir: PathBuf,
+    quotas: Quotas,
+    /// Held from writing a blob until the row that names it commits, and from finding a blob
+    /// unnamed until it is removed, so a removal never takes a blob an upload is about to name.
+    blobs: Mutex<()>,
 }
 
 impl Store {
     /// Opens (creating if needed) the store in `data_dir`, migrating a fresh database.
+    ///
+    /// The folder is made readable by its owner only when it is created here (it holds every
+    /// account's auth token), and the database and blobs always are.
     pub fn open(data_dir: &Path) -> Result<Self> {
+        create_private_dir(data_dir)
+            .map_err(|e| io_context(e, format_args!("failed to create {data_dir:?}")))?;
+        warn_if_shared(data_dir);
         let blobs = data_dir.join("blobs").join("sha256");
-        fs::create_dir_all(&blobs)
+        create_private_dir(&blobs)
             .map_err(|e| io_context(e, format_args!("failed to create {blobs:?}")))?;
         let path = data_dir.join(DB_FILE);
+        // Created here first so SQLite, which gives its WAL and shared-memory files the
+        // database's mode, never makes any of them readable by others.
+        private_file(&path)
+            .map_err(|e| io_context(e, format_args!("failed to create {path:?}")))?;
         let mut conn = Connection::open(&path)?;
         // First, so that the pragmas below wait for a CLI or server holding a lock.
         conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -371,13 +456,26 @@ impl Store {
         Ok(Self {
             conn: Mutex::new(conn),
             dir: data_dir.to_owned(),
+            quotas: Quotas::default(),
+            blobs: Mutex::new(()),
         })
+    }
+
+    /// The same store, holding accounts to `quotas`.
+    pub fn with_quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
+    /// What each account may keep.
+    pub fn quotas(&self) -> Quotas {
+        self.quotas
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic mid-transaction rolled it back when the transaction dropped, so the connection
         // is still consistent.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.conn)
     }
 
     // ---- accounts
@@ -453,8 +551,9 @@ impl Store {
 
     // ---- blobs
 
-    /// Stores a wasm blob atomically and durably; returns its hex SHA-256.
-    pub fn put_blob(&self, wasm: &[u8]) -> Result<String> {
+    /// Stores a wasm blob atomically and durably; returns its hex SHA-256. Call with `blobs` held
+    /// until the row that names it commits.
+    fn put_blob(&self, wasm: &[u8]) -> Result<String> {
         let sha256 = hex::encode(Sha256::digest(wasm));
         let path = self.blob_path(&sha256);
         match fs::read(&path) {
@@ -474,7 +573,7 @@ impl Store {
             }
         }
         let dir = path.parent().expect("blob path has a parent");
-        match fs::create_dir(dir) {
+        match create_dir_private(dir) {
             // The new directory entry must be durable too.
             Ok(()) => sync_dir(dir.parent().expect("blob dir has a parent"))?,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -517,17 +616,91 @@ impl Store {
 
     // ---- functions
 
-    /// Creates a function whose first version is `blob`; `Conflict` if the name is taken.
+    /// Whether the account may store `size` more bytes of wasm as a new function
+    /// (`function_sid` `None`) or a new version of one: `Quota` when not. Checked again when the
+    /// upload is stored; this is for refusing before compiling.
+    pub fn check_upload(
+        &self,
+        account_sid: &str,
+        function_sid: Option<&str>,
+        size: u64,
+    ) -> Result<()> {
+        let conn = self.lock();
+        self.upload_fits(&conn, account_sid, function_sid, size)
+    }
+
+    fn upload_fits(
+        &self,
+        conn: &Connection,
+        account_sid: &str,
+        function_sid: Option<&str>,
+        size: u64,
+    ) -> Result<()> {
+        let q = self.quotas;
+        match function_sid {
+            None => {
+                let functions = count(
+                    conn,
+                    "SELECT count(*) FROM functions WHERE account_sid = ?1",
+                    [account_sid],
+                )?;
+                if functions >= u64::from(q.functions) {
+                    return Err(StoreError::Quota(format!(
+                        "the account has {functions} functions, the most it may have \
+                         (--max-functions-per-account): delete one first"
+                    )));
+                }
+            }
+            Some(sid) => {
+                let versions = count(
+                    conn,
+                    "SELECT count(*) FROM function_versions WHERE function_sid = ?1",
+                    [sid],
+                )?;
+                if versions >= u64::from(q.versions_per_function) {
+                    return Err(StoreError::Quota(format!(
+                        "function {sid} has {versions} versions, the most a function may keep \
+                         (--max-versions-per-function): delete old ones with DELETE \
+                         .../Functions/{sid}/Versions/ZN....json"
+                    )));
+                }
+            }
+        }
+        let stored = count(
+            conn,
+            "SELECT total(v.size) FROM function_versions v JOIN functions f ON f.sid = v.function_sid
+             WHERE f.account_sid = ?1",
+            [account_sid],
+        )?;
+        if stored + size > q.stored_bytes {
+            return Err(StoreError::Quota(format!(
+                "the account stores {stored} bytes of wasm; {size} more would pass its {} \
+                 (--max-stored-mib-per-account): delete functions or old versions first",
+                q.stored_bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Creates a function whose first version is `wasm`; `Conflict` if the name is taken, `Quota`
+    /// if the account may not store it. The blob is durable before the row that names it.
     pub fn create_function(
         &self,
         account_sid: &str,
         friendly_name: &str,
-        blob: &BlobRef,
+        wasm: &[u8],
     ) -> Result<Function> {
         let (sid, now) = (new_sid("ZH")?, now());
-        let version = new_version(&sid, blob, now)?;
+        let _blobs = lock(&self.blobs);
         let mut conn = self.lock();
+        self.upload_fits(&conn, account_sid, None, wasm.len() as u64)?;
+        let blob = BlobRef {
+            sha256: self.put_blob(wasm)?,
+            size: wasm.len() as u64,
+        };
+        let version = new_version(&sid, &blob, now)?;
         let tx = conn.transaction()?;
+        self.upload_fits(&tx, account_sid, None, blob.size)?;
         tx.execute(
             "INSERT INTO functions (sid, account_sid, friendly_name, version_sid, date_created, date_updated)
              VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
@@ -546,16 +719,34 @@ impl Store {
         })
     }
 
-    /// Makes `blob` the function's current version; `None` if the account has no such function.
+    /// Makes `wasm` the function's current version; `None` if the account has no such function,
+    /// `Quota` if it may not store it.
     pub fn add_function_version(
         &self,
         account_sid: &str,
         function_sid: &str,
-        blob: &BlobRef,
+        wasm: &[u8],
     ) -> Result<Option<Function>> {
-        let version = new_version(function_sid, blob, now())?;
+        let _blobs = lock(&self.blobs);
         let mut conn = self.lock();
+        let owned = conn
+            .query_row(
+                "SELECT 1 FROM functions WHERE account_sid = ?1 AND sid = ?2",
+                (account_sid, function_sid),
+                |_| Ok(()),
+            )
+            .optional()?;
+        if owned.is_none() {
+            return Ok(None);
+        }
+        self.upload_fits(&conn, account_sid, Some(function_sid), wasm.len() as u64)?;
+        let blob = BlobRef {
+            sha256: self.put_blob(wasm)?,
+            size: wasm.len() as u64,
+        };
+        let version = new_version(function_sid, &blob, now())?;
         let tx = conn.transaction()?;
+        self.upload_fits(&tx, account_sid, Some(function_sid), blob.size)?;
         let changed = tx.execute(
             "UPDATE functions SET version_sid = ?3, date_updated = ?4 WHERE account_sid = ?1 AND sid = ?2",
             (account_sid, function_sid, &version.sid, version.date_created),
@@ -638,9 +829,86 @@ impl Store {
         Ok(Some(versions))
     }
 
-    /// Deletes the account's function and its versions (blobs stay: they may be shared).
+    /// Deletes the account's function and its versions, and every blob no other version names.
     pub fn delete_function(&self, account_sid: &str, sid: &str) -> Result<bool> {
-        delete::<Function>(&self.lock(), account_sid, sid)
+        self.deleting_blobs(|tx| {
+            let hashes = version_hashes(tx, "v.function_sid = ?1", [sid])?;
+            let deleted = delete::<Function>(tx, account_sid, sid)?;
+            Ok((deleted, hashes))
+        })
+    }
+
+    /// Deletes one version of the account's function, and its blob when no other version names
+    /// it: `None` when there is no such version, `Conflict` when it is the one that runs.
+    pub fn delete_function_version(
+        &self,
+        account_sid: &str,
+        function_sid: &str,
+        version_sid: &str,
+    ) -> Result<Option<()>> {
+        self.deleting_blobs(|tx| {
+            let current: Option<String> = tx
+                .query_row(
+                    "SELECT version_sid FROM functions WHERE account_sid = ?1 AND sid = ?2",
+                    (account_sid, function_sid),
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(current) = current else {
+                return Ok((None, Vec::new()));
+            };
+            if current == version_sid {
+                return Err(StoreError::Conflict(format!(
+                    "version {version_sid} is the one function {function_sid} runs: upload \
+                     another version first, or delete the function"
+                )));
+            }
+            let hashes = version_hashes(
+                tx,
+                "v.function_sid = ?1 AND v.sid = ?2",
+                (function_sid, version_sid),
+            )?;
+            let deleted = tx.execute(
+                "DELETE FROM function_versions WHERE function_sid = ?1 AND sid = ?2",
+                (function_sid, version_sid),
+            )?;
+            Ok(((deleted > 0).then_some(()), hashes))
+        })
+    }
+
+    /// Runs `delete` in a transaction, then removes the blobs among those it returns that no
+    /// version names any more, once the transaction is durable.
+    fn deleting_blobs<T>(
+        &self,
+        delete: impl FnOnce(&Transaction<'_>) -> Result<(T, Vec<String>)>,
+    ) -> Result<T> {
+        let _blobs = lock(&self.blobs);
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let (result, hashes) = delete(&tx)?;
+        let mut unnamed = Vec::new();
+        for hash in hashes {
+            let named = count(
+                &tx,
+                "SELECT count(*) FROM function_versions WHERE sha256 = ?1",
+                [&hash],
+            )?;
+            if named == 0 {
+                unnamed.push(hash);
+            }
+        }
+        tx.commit()?;
+        drop(conn);
+        for hash in unnamed {
+            let path = self.blob_path(&hash);
+            match fs::remove_file(&path) {
+                Ok(()) => tracing::debug!(sha256 = hash, "blob removed"),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                // Left behind costs disk only; the rows are what count.
+                Err(e) => tracing::warn!(?path, error = %e, "failed to remove an unused blob"),
+            }
+        }
+        Ok(result)
     }
 
     // ---- TwiML bins
@@ -653,8 +921,19 @@ impl Store {
         template: &str,
     ) -> Result<Bin> {
         let (sid, now) = (new_sid("EH")?, now());
-        self.lock()
-            .execute(
+        let conn = self.lock();
+        let bins = count(
+            &conn,
+            "SELECT count(*) FROM bins WHERE account_sid = ?1",
+            [account_sid],
+        )?;
+        if bins >= u64::from(self.quotas.bins) {
+            return Err(StoreError::Quota(format!(
+                "the account has {bins} TwiML bins, the most it may have \
+                 (--max-bins-per-account): delete one first"
+            )));
+        }
+        conn.execute(
                 "INSERT INTO bins (sid, account_sid, friendly_name, template, date_created, date_updated)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
                 (&sid, account_sid, friendly_name, template, now),
@@ -741,8 +1020,19 @@ impl Store {
     pub fn create_domain(&self, account_sid: &str, fields: &DomainFields) -> Result<Domain> {
         let (sid, now) = (new_sid("SD")?, now());
         let f = fields;
-        self.lock()
-            .execute(
+        let conn = self.lock();
+        let domains = count(
+            &conn,
+            "SELECT count(*) FROM domains WHERE account_sid = ?1",
+            [account_sid],
+        )?;
+        if domains >= u64::from(self.quotas.domains) {
+            return Err(StoreError::Quota(format!(
+                "the account has {domains} SIP domains, the most it may have \
+                 (--max-domains-per-account): delete one first"
+            )));
+        }
+        conn.execute(
                 "INSERT INTO domains (sid, account_sid, domain_name, friendly_name, voice_url, voice_method,
                      voice_fallback_url, voice_fallback_method, voice_status_callback_url,
                      voice_status_callback_method, sip_registration, auth_type, secure,
@@ -866,7 +1156,7 @@ impl Store {
 
     // ---- call log
 
-    /// Appends call records in one transaction, then trims each account's log to its newest rows.
+    /// Appends call records in one transaction.
     pub fn record_calls(&self, calls: &[CallRecord]) -> Result<()> {
         if calls.is_empty() {
             return Ok(());
@@ -876,8 +1166,8 @@ impl Store {
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO calls (call_sid, account_sid, domain_sid, target, function_sid, outcome, error,
-                     fallback, logs, twiml, elapsed_us, date_created)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     fallback, logs, twiml, elapsed_us, date_created, size)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             for c in calls {
                 let logs = serde_json::to_string(&c.logs).map_err(io::Error::from)?;
@@ -893,21 +1183,49 @@ impl Store {
                     logs,
                     c.twiml,
                     sql_u64(c.elapsed_us),
-                    c.date_created
+                    c.date_created,
+                    sql_u64(c.weight())
                 ])?;
-            }
-            // Walks at most CALL_LOG_LIMIT entries of calls_by_date per account in the batch.
-            let mut trim = tx.prepare_cached(
-                "DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE account_sid = ?1
-                     ORDER BY date_created DESC, id DESC LIMIT -1 OFFSET ?2)",
-            )?;
-            let accounts: BTreeSet<&str> = calls.iter().map(|c| c.account_sid.as_str()).collect();
-            for account_sid in accounts {
-                trim.execute((account_sid, CALL_LOG_LIMIT))?;
             }
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The rows and bytes of the account's call log.
+    pub fn call_log_usage(&self, account_sid: &str) -> Result<(u64, u64)> {
+        let conn = self.lock();
+        let usage = conn.query_row(
+            "SELECT count(*), total(size) FROM calls WHERE account_sid = ?1",
+            [account_sid],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)),
+        )?;
+        Ok((u64::try_from(usage.0).unwrap_or_default(), usage.1 as u64))
+    }
+
+    /// Drops the account's oldest call records until at most `rows` rows of at most `bytes` in
+    /// all are left; returns what is left.
+    pub fn trim_calls(&self, account_sid: &str, rows: u64, bytes: u64) -> Result<(u64, u64)> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM calls WHERE id IN (
+                 SELECT id FROM (
+                     SELECT id,
+                         row_number() OVER newest AS n,
+                         sum(size) OVER (newest ROWS UNBOUNDED PRECEDING) AS kept
+                     FROM calls WHERE account_sid = ?1
+                     WINDOW newest AS (ORDER BY date_created DESC, id DESC))
+                 WHERE n > ?2 OR kept > ?3)",
+            (account_sid, sql_u64(rows), sql_u64(bytes)),
+        )?;
+        let usage = tx.query_row(
+            "SELECT count(*), total(size) FROM calls WHERE account_sid = ?1",
+            [account_sid],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)),
+        )?;
+        tx.commit()?;
+        Ok((u64::try_from(usage.0).unwrap_or_default(), usage.1 as u64))
     }
 
     /// The account's call records matching `filter`, newest first, at most `filter.limit`.
@@ -923,32 +1241,45 @@ impl Store {
             args.push(domain_sid);
         }
         tail.push_str(" ORDER BY x.date_created DESC, x.id DESC LIMIT ?");
-        let limit = filter.limit.min(CALL_LOG_LIMIT);
+        let limit = filter.limit.min(CALL_LOG_ROWS);
         args.push(&limit);
         find_all(&self.lock(), &tail, rusqlite::params_from_iter(args))
     }
 }
 
-/// Creates the schema on a fresh database; refuses one written by a newer build.
+/// Brings the schema up to date; refuses a database written by a newer build.
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    // IMMEDIATE so a CLI and a server opening a fresh database together create the schema once.
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    match tx.pragma_query_value(None, "user_version", |r| r.get::<_, i32>(0))? {
-        0 => {
-            tx.execute_batch(SCHEMA)?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            tracing::info!(path = %path.display(), version = SCHEMA_VERSION, "store schema created");
-        }
-        SCHEMA_VERSION => {}
-        version => {
-            return Err(StoreError::Corrupt(format!(
-                "database {path:?} has schema version {version}, this build knows {SCHEMA_VERSION}; \
-                 use a newer twiml-edge"
-            )));
-        }
-    }
-    tx.commit()?;
-    Ok(())
+    let migrations = migrations();
+    let migrated = migrations.to_latest(conn).or_else(|first| {
+        // A CLI and a server opening a fresh database together: one of them created the schema
+        // while the other waited; the second attempt finds it done.
+        tracing::debug!(error = %first, "migrating again");
+        migrations.to_latest(conn)
+    });
+    migrated.map_err(|e| match e {
+        rusqlite_migration::Error::RusqliteError { err, .. } => StoreError::Sqlite(err),
+        other => StoreError::Corrupt(format!(
+            "database {path:?} cannot be brought to this build's schema: {other}; use a newer \
+             twiml-edge"
+        )),
+    })
+}
+
+/// A `count(*)`, `total(...)` or other single number.
+fn count(conn: &Connection, sql: &str, params: impl Params) -> Result<u64> {
+    let value: f64 = conn.query_row(sql, params, |r| r.get::<_, f64>(0))?;
+    Ok(value as u64)
+}
+
+/// The blob hashes of the versions `filter` (over `function_versions v`) selects.
+fn version_hashes(conn: &Connection, filter: &str, params: impl Params) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT DISTINCT v.sha256 FROM function_versions v WHERE {filter}"
+    ))?;
+    let hashes = stmt
+        .query_map(params, |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(hashes)
 }
 
 /// A row type with a `SELECT .. FROM <TABLE> x` so lookups, listings and deletes share one path.
@@ -1140,6 +1471,10 @@ fn insert_version(conn: &Connection, v: &FunctionVersion) -> Result<()> {
     Ok(())
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Maps a unique-constraint failure to `Conflict(message)`, anything else to `Sqlite`.
 fn conflict(message: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |e| match e.sqlite_error().map(|f| f.extended_code) {
@@ -1220,12 +1555,13 @@ fn new_sid(prefix: &str) -> Result<String> {
     Ok(format!("{prefix}{}", random_hex()?))
 }
 
-/// Writes `dir/name` so that readers see either nothing or the whole file, even after power loss.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+/// Writes `dir/name` so that readers see either nothing or the whole file, even after power loss;
+/// the file is readable by its owner only, and its temporary name is unique.
+pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let tmp = dir.join(format!(".tmp-{}", random_hex()?));
     let target = dir.join(name);
     let written = (|| {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut file = private_options().create_new(true).open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&tmp, &target)
@@ -1235,6 +1571,56 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
         return Err(io_context(e, format_args!("failed to write {target:?}")).into());
     }
     sync_dir(dir)
+}
+
+/// Options that create a file readable and writable by its owner only.
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Creates `path` readable by its owner only when it does not exist, and makes it so when it
+/// does (it is one of the store's own files).
+fn private_file(path: &Path) -> io::Result<()> {
+    private_options().create(true).truncate(false).open(path)?;
+    #[cfg(unix)]
+    fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(())
+}
+
+/// Creates `dir` and its missing parents, each one made here readable by its owner only.
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the single folder `dir` readable by its owner only; `AlreadyExists` when it is there.
+fn create_dir_private(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Warns when others may read the data folder: it was not made here, so it is not changed.
+fn warn_if_shared(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(meta) = fs::metadata(dir) {
+        let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions());
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %dir.display(),
+                mode = format_args!("{:o}", mode & 0o777),
+                "the data folder holds every account's auth token and others may read it: chmod 700 it"
+            );
+        }
+    }
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
@@ -1267,10 +1653,16 @@ mod tests {
                 .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     }
 
-    fn blob(store: &Store, wasm: &[u8]) -> BlobRef {
-        BlobRef {
-            sha256: store.put_blob(wasm).unwrap(),
-            size: wasm.len() as u64,
+    /// Wasm to upload, and the hash it is stored under.
+    struct Wasm {
+        bytes: &'static [u8],
+        sha256: String,
+    }
+
+    fn blob(_store: &Store, bytes: &'static [u8]) -> Wasm {
+        Wasm {
+            bytes,
+            sha256: hex::encode(Sha256::digest(bytes)),
         }
     }
 
@@ -1338,10 +1730,7 @@ mod tests {
         );
         assert_eq!(pragma("synchronous"), rusqlite::types::Value::Integer(2)); // FULL
         assert_eq!(pragma("foreign_keys"), rusqlite::types::Value::Integer(1));
-        assert_eq!(
-            pragma("user_version"),
-            rusqlite::types::Value::Integer(SCHEMA_VERSION.into())
-        );
+        assert_eq!(pragma("user_version"), rusqlite::types::Value::Integer(2));
     }
 
     #[test]
@@ -1450,7 +1839,7 @@ mod tests {
         let a = store.create_account("A").unwrap().sid;
         let b = store.create_account("B").unwrap().sid;
         let v1 = blob(&store, b"one");
-        let f = store.create_function(&a, "hello", &v1).unwrap();
+        let f = store.create_function(&a, "hello", v1.bytes).unwrap();
         assert!(
             is_sid(&f.sid, "ZH") && is_sid(&f.version.sid, "ZN"),
             "{f:?}"
@@ -1472,13 +1861,13 @@ mod tests {
         assert_eq!(store.function_by_name(&a, "nope").unwrap(), None);
 
         assert!(
-            matches!(store.create_function(&a, "hello", &v1), Err(StoreError::Conflict(m)) if m.contains("\"hello\""))
+            matches!(store.create_function(&a, "hello", v1.bytes), Err(StoreError::Conflict(m)) if m.contains("\"hello\""))
         );
-        let other = store.create_function(&b, "hello", &v1).unwrap(); // names are per account
+        let other = store.create_function(&b, "hello", v1.bytes).unwrap(); // names are per account
 
         let v2 = blob(&store, b"two");
         let g = store
-            .add_function_version(&a, &f.sid, &v2)
+            .add_function_version(&a, &f.sid, v2.bytes)
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -1494,7 +1883,9 @@ mod tests {
             "newest first"
         );
         assert_eq!(
-            store.add_function_version(&a, "ZHmissing", &v2).unwrap(),
+            store
+                .add_function_version(&a, "ZHmissing", v2.bytes)
+                .unwrap(),
             None
         );
         assert_eq!(store.function_versions(&a, "ZHmissing").unwrap(), None);
@@ -1529,7 +1920,7 @@ mod tests {
             "blobs stay after delete"
         );
         // The name is free again.
-        store.create_function(&a, "hello", &v1).unwrap();
+        store.create_function(&a, "hello", v1.bytes).unwrap();
     }
 
     #[test]
@@ -1708,7 +2099,7 @@ mod tests {
         let a = store.create_account("A").unwrap().sid;
         let b = store.create_account("B").unwrap().sid;
         let v = blob(&store, b"wasm");
-        let f = store.create_function(&a, "f", &v).unwrap();
+        let f = store.create_function(&a, "f", v.bytes).unwrap();
         let bin = store.create_bin(&a, "bin", "<Response/>").unwrap();
         let d = store
             .create_domain(&a, &domain_fields("a.sip.example.com"))
@@ -1717,7 +2108,10 @@ mod tests {
         assert_eq!(store.function(&b, &f.sid).unwrap(), None);
         assert_eq!(store.function_by_name(&b, "f").unwrap(), None);
         assert_eq!(store.function_versions(&b, &f.sid).unwrap(), None);
-        assert_eq!(store.add_function_version(&b, &f.sid, &v).unwrap(), None);
+        assert_eq!(
+            store.add_function_version(&b, &f.sid, v.bytes).unwrap(),
+            None
+        );
         assert!(!store.delete_function(&b, &f.sid).unwrap());
         assert_eq!(store.functions(&b, ALL).unwrap().total, 0);
 
@@ -1904,28 +2298,27 @@ mod tests {
     }
 
     #[test]
-    fn call_log_is_bounded_per_account() {
+    fn call_log_is_trimmed_per_account_in_rows_and_bytes() {
         let (_dir, store) = open();
         let a = store.create_account("A").unwrap().sid;
         let b = store.create_account("B").unwrap().sid;
-        let limit = i64::from(CALL_LOG_LIMIT);
+        let limit = i64::from(CALL_LOG_ROWS);
         let batch: Vec<_> = (0..limit + 5).map(|n| call(&a, n, None, None)).collect();
         store.record_calls(&batch).unwrap();
         store
             .record_calls(&[call(&b, 0, None, None), call(&a, limit + 5, None, None)])
             .unwrap();
-
-        let count = |account: &str| -> i64 {
-            store
-                .lock()
-                .query_row(
-                    "SELECT count(*) FROM calls WHERE account_sid = ?1",
-                    [account],
-                    |r| r.get(0),
-                )
-                .unwrap()
-        };
-        assert_eq!((count(&a), count(&b)), (limit, 1));
+        let (rows, bytes) = store.call_log_usage(&a).unwrap();
+        assert_eq!(rows, limit as u64 + 6);
+        let (kept_rows, _) = store
+            .trim_calls(&a, u64::from(CALL_LOG_ROWS), CALL_LOG_BYTES)
+            .unwrap();
+        assert_eq!(kept_rows, u64::from(CALL_LOG_ROWS));
+        assert_eq!(
+            store.call_log_usage(&b).unwrap().0,
+            1,
+            "another account's log stays"
+        );
         let kept = store
             .calls(
                 &a,
@@ -1935,7 +2328,7 @@ mod tests {
                 },
             )
             .unwrap();
-        assert_eq!(kept.len(), CALL_LOG_LIMIT as usize);
+        assert_eq!(kept.len(), CALL_LOG_ROWS as usize);
         assert_eq!(
             kept.first().unwrap().date_created,
             1_700_000_000 + limit + 5
@@ -1945,6 +2338,126 @@ mod tests {
             1_700_000_000 + 6,
             "the oldest were dropped"
         );
+        // In bytes: a tenth of what is there keeps about a tenth of the newest records.
+        let per_record = bytes / (limit as u64 + 6);
+        let (rows, bytes) = store
+            .trim_calls(&a, u64::MAX >> 1, per_record * 100)
+            .unwrap();
+        assert!((90..=100).contains(&rows), "{rows}");
+        assert!(bytes <= per_record * 100, "{bytes}");
+        let newest = store
+            .calls(
+                &a,
+                &CallFilter {
+                    limit: 1,
+                    ..CallFilter::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(newest[0].date_created, 1_700_000_000 + limit + 5);
+    }
+
+    #[test]
+    fn quotas_are_kept_in_the_transaction_and_blobs_no_version_names_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let quotas = Quotas {
+            functions: 2,
+            versions_per_function: 2,
+            stored_bytes: 10,
+            bins: 1,
+            domains: 1,
+        };
+        let store = Store::open(dir.path()).unwrap().with_quotas(quotas);
+        let a = store.create_account("A").unwrap().sid;
+        let b = store.create_account("B").unwrap().sid;
+        let f = store.create_function(&a, "f", b"1234").unwrap();
+        let g = store.create_function(&a, "g", b"5678").unwrap();
+        let quota = |r: Result<Function>, want: &str| match r {
+            Err(StoreError::Quota(m)) => assert!(m.contains(want), "{m}"),
+            other => panic!("{other:?}"),
+        };
+        quota(store.create_function(&a, "h", b"x"), "2 functions");
+        quota(
+            store
+                .add_function_version(&a, &f.sid, b"abcdefgh")
+                .map(Option::unwrap),
+            "bytes",
+        );
+        store.create_function(&b, "h", b"123456").unwrap(); // quotas are per account
+        let f2 = store
+            .add_function_version(&a, &f.sid, b"ab")
+            .unwrap()
+            .unwrap();
+        quota(
+            store
+                .add_function_version(&a, &f.sid, b"c")
+                .map(Option::unwrap),
+            "2 versions",
+        );
+        assert!(matches!(
+            store.check_upload(&a, None, 1),
+            Err(StoreError::Quota(_))
+        ));
+        // The version that runs cannot go; an old one can, and takes its blob with it.
+        assert!(matches!(
+            store.delete_function_version(&a, &f.sid, &f2.version.sid),
+            Err(StoreError::Conflict(_))
+        ));
+        let old = store.blob_path(&f.version.sha256);
+        assert!(old.exists());
+        assert_eq!(
+            store
+                .delete_function_version(&a, &f.sid, &f.version.sid)
+                .unwrap(),
+            Some(())
+        );
+        assert!(!old.exists(), "a blob no version names is removed");
+        assert_eq!(
+            store
+                .delete_function_version(&b, &f.sid, &f2.version.sid)
+                .unwrap(),
+            None
+        );
+        // A blob another account's version names stays.
+        let shared = store.create_function(&b, "same", b"5678").unwrap();
+        assert!(store.delete_function(&a, &g.sid).unwrap());
+        assert_eq!(store.blob(&shared.version.sha256).unwrap(), b"5678");
+        store.create_bin(&a, "one", "<Response/>").unwrap();
+        assert!(matches!(
+            store.create_bin(&a, "two", "<Response/>"),
+            Err(StoreError::Quota(_))
+        ));
+        store
+            .create_domain(&a, &domain_fields("a.sip.twilio.com"))
+            .unwrap();
+        assert!(matches!(
+            store.create_domain(&a, &domain_fields("b.sip.twilio.com")),
+            Err(StoreError::Quota(_))
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_store_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let store = Store::open(&data).unwrap();
+        store
+            .create_function(&store.create_account("A").unwrap().sid, "f", b"wasm")
+            .unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("blobs")), 0o700);
+        for entry in fs::read_dir(&data).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                assert_eq!(mode(&path), 0o600, "{path:?}");
+            }
+        }
+        let sha = hex::encode(Sha256::digest(b"wasm"));
+        assert_eq!(mode(&store.blob_path(&sha)), 0o600);
+        assert_eq!(mode(store.blob_path(&sha).parent().unwrap()), 0o700);
     }
 
     #[test]
@@ -1954,9 +2467,9 @@ mod tests {
             let store = Store::open(dir.path()).unwrap();
             let account = store.create_account("A").unwrap();
             let v1 = blob(&store, b"v1");
-            let function = store.create_function(&account.sid, "f", &v1).unwrap();
+            let function = store.create_function(&account.sid, "f", v1.bytes).unwrap();
             let function = store
-                .add_function_version(&account.sid, &function.sid, &blob(&store, b"v2"))
+                .add_function_version(&account.sid, &function.sid, blob(&store, b"v2").bytes)
                 .unwrap()
                 .unwrap();
             let bin = store.create_bin(&account.sid, "b", "<Response/>").unwrap();
@@ -2014,11 +2527,11 @@ mod tests {
         drop(Store::open(dir.path()).unwrap());
         Connection::open(dir.path().join(DB_FILE))
             .unwrap()
-            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .pragma_update(None, "user_version", 3)
             .unwrap();
         let err = Store::open(dir.path()).unwrap_err();
         assert!(
-            matches!(&err, StoreError::Corrupt(m) if m.contains("schema version 2")),
+            matches!(&err, StoreError::Corrupt(m) if m.contains("use a newer twiml-edge")),
             "{err}"
         );
     }

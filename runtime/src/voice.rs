@@ -2,7 +2,10 @@
 //! or through a SIP domain's `voice_url`, falling back to `voice_fallback_url` as the SIP engine
 //! would, and every call lands in the call log.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::{
+    sync::Arc,
+    time::{Instant, SystemTime, UNIX_EPOCH},
+};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -10,6 +13,7 @@ use hyper::{Method, Response, StatusCode, http::request::Parts};
 
 use crate::{
     app::{App, twiml_response},
+    bins::CompiledBin,
     error::{Error, Result},
     sandbox::{Function, GuestLog},
     signature,
@@ -35,7 +39,7 @@ pub(crate) enum Entry<'a> {
 #[derive(Debug, Clone)]
 enum Target {
     Function { sid: String, function: Function },
-    Bin(String),
+    Bin { sid: String, bin: Arc<CompiledBin> },
 }
 
 /// What running one target produced.
@@ -65,7 +69,7 @@ impl App {
                 let owner = found.as_ref().map(|(owner, _)| owner.as_str());
                 let account = self.signed_by_owner(owner, parts, body).await?;
                 let (_, target) = found.expect("a signed webhook has a target");
-                let run = self.run(&target, &webhook, &policy(&account)).await;
+                let run = self.run(&account, &target, &webhook).await;
                 let record = call_record(&webhook, &account, None, &run, started);
                 self.state.calls.record(record);
                 let answer = run.answer;
@@ -103,12 +107,11 @@ impl App {
         started: Instant,
     ) -> Result<Response<Full<Bytes>>> {
         let fields = &domain.fields;
-        let policy = policy(account);
         let primary = match fields.voice_url.as_deref().filter(|u| !u.is_empty()) {
             Some(url) => {
                 let webhook = target_webhook(&webhook, &fields.voice_method, url, &[]);
                 match self.resolve(&account.sid, url) {
-                    Ok(target) => self.run(&target, &webhook, &policy).await,
+                    Ok(target) => self.run(account, &target, &webhook).await,
                     Err(err) => failed(url, err),
                 }
             }
@@ -154,7 +157,7 @@ impl App {
             "voice_url failed ({primary_error}): running voice_fallback_url"
         );
         let fallback = match self.resolve(&account.sid, fallback_url) {
-            Ok(target) => self.run(&target, &fallback_webhook, &policy).await,
+            Ok(target) => self.run(account, &target, &fallback_webhook).await,
             Err(err) => failed(fallback_url, err),
         };
         record.logs.extend(fallback.logs);
@@ -196,7 +199,7 @@ impl App {
         let webhook = target_webhook(webhook, &fields.voice_status_callback_method, url, &[]);
         let mut run = match self.resolve(&account.sid, url) {
             // The engine ignores what a status callback answers, so its TwiML is not checked.
-            Ok(target) => self.run_unchecked(&target, &webhook).await,
+            Ok(target) => self.run_unchecked(&account.sid, &target, &webhook).await,
             Err(err) => failed(url, err),
         };
         run.label = format!("status callback: {}", run.label);
@@ -331,19 +334,28 @@ impl App {
             };
             return Some((hosted.account_sid, target));
         }
-        Some((self.tenants().bin_owner(sid)?, Target::Bin(sid.to_owned())))
+        let hosted = self.tenants().bin(sid)?;
+        let target = Target::Bin {
+            sid: sid.to_owned(),
+            bin: hosted.item,
+        };
+        Some((hosted.account_sid, target))
     }
 
-    async fn run(&self, target: &Target, webhook: &Webhook, policy: &Policy) -> Run {
-        let mut run = self.run_unchecked(target, webhook).await;
+    /// Runs `target` of `account`, its answer checked against the account's rules.
+    async fn run(&self, account: &Account, target: &Target, webhook: &Webhook) -> Run {
+        let mut run = self.run_unchecked(&account.sid, target, webhook).await;
+        let policy = policy(account);
         run.answer = run.answer.and_then(|document| {
-            twiml::document(&document.text, policy).map_err(Error::InvalidTwiml)
+            twiml::document(&document.text, &policy).map_err(Error::InvalidTwiml)
         });
         run
     }
 
-    /// Runs `target`, its answer as it came (not yet a checked document).
-    async fn run_unchecked(&self, target: &Target, webhook: &Webhook) -> Run {
+    /// Runs `target` of account `account_sid`, its answer as it came (not yet a checked
+    /// document). A function runs in one of the account's call slots, so no account can take
+    /// every slot of the server.
+    async fn run_unchecked(&self, account_sid: &str, target: &Target, webhook: &Webhook) -> Run {
         let unchecked = |text: String| Document {
             text,
             warnings: Vec::new(),
@@ -351,6 +363,13 @@ impl App {
         match target {
             Target::Function { sid, function } => {
                 let name = function.name().to_owned();
+                let label = format!("function {sid} {name:?}");
+                let Some(_slot) = self.tenants().call_slot(account_sid) else {
+                    let limit = self.tenants().calls_per_account();
+                    let mut run = failed(&label, Error::AccountBusy { limit });
+                    run.function_sid = Some(sid.clone());
+                    return run;
+                };
                 let call = self
                     .state
                     .sandbox
@@ -365,12 +384,16 @@ impl App {
                             failure,
                         }),
                     logs: call.logs,
-                    label: format!("function {sid} {name:?}"),
+                    label,
                     function_sid: Some(sid.clone()),
                 }
             }
-            Target::Bin(sid) => Run {
-                answer: self.tenants().bins().render(sid, webhook).map(unchecked),
+            Target::Bin { sid, bin } => Run {
+                answer: self
+                    .tenants()
+                    .renderer()
+                    .render(bin, webhook)
+                    .map(unchecked),
                 logs: Vec::new(),
                 label: format!("bin {sid}"),
                 function_sid: None,

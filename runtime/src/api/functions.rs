@@ -16,7 +16,8 @@ use super::{
 };
 use crate::{
     bins::check_name,
-    store::{self, BlobRef, FunctionVersion, Store},
+    sandbox::CompileError,
+    store::{self, FunctionVersion, Store},
 };
 
 pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
@@ -72,6 +73,7 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
             call.write(move |app| {
                 let deleted = app.tenants().store().delete_function(&account, &sid)?;
                 app.tenants().remove_function(&sid);
+                app.trim_compiled_cache();
                 Ok::<_, store::StoreError>(deleted)
             })
             .await??;
@@ -114,6 +116,32 @@ pub(super) async fn versions(call: &Call<'_>, method: &Method, sid: &str) -> Api
     ))
 }
 
+/// One version: `DELETE` removes it (not the one that runs), and its wasm when no other version
+/// has the same.
+pub(super) async fn version(
+    call: &Call<'_>,
+    method: &Method,
+    sid: &str,
+    version_sid: &str,
+) -> ApiResult {
+    if *method != Method::DELETE {
+        return Err(method_not_allowed(method, "DELETE"));
+    }
+    let (account, owned, version) = (
+        call.account.sid.clone(),
+        sid.to_owned(),
+        version_sid.to_owned(),
+    );
+    call.write(move |app| {
+        app.tenants()
+            .store()
+            .delete_function_version(&account, &owned, &version)
+    })
+    .await??
+    .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
+    Ok(no_content())
+}
+
 async fn find(call: &Call<'_>, sid: &str) -> ApiResult<store::Function> {
     let (account, owned) = (call.account.sid.clone(), sid.to_owned());
     call.blocking(move |app| app.tenants().store().function(&account, &owned))
@@ -128,6 +156,8 @@ enum Upload {
 
 /// Checks, compiles and stores the body as a function or a new version of one, then serves it.
 ///
+/// Cheap refusals come first (type, quotas), then the compile in the bounded pool, one upload
+/// of an account at a time; nothing is written until it compiled and a probe instance started.
 /// Order matters for a crash at any point: the blob is durable before the database row that
 /// names it, and the row commits before the answer, so an acknowledged upload is whole and a
 /// half-written one is never served.
@@ -157,35 +187,67 @@ async fn upload(call: &Call<'_>, upload: Upload) -> ApiResult<store::Function> {
         ));
     }
     let account = call.account.sid.clone();
+    let (checked_account, function_sid, size) = (
+        account.clone(),
+        match &upload {
+            Upload::New(_) => None,
+            Upload::Version(sid) => Some(sid.clone()),
+        },
+        wasm.len() as u64,
+    );
+    // Quotas first, before the compiler's time is spent; they are checked again when stored.
     call.blocking(move |app| {
-        let name = match &upload {
-            Upload::New(name) => name.clone(),
-            Upload::Version(sid) => app
-                .tenants()
-                .function(sid)
-                .map_or_else(|| sid.clone(), |f| f.item.name().to_owned()),
-        };
-        let compiled = app
-            .sandbox()
-            .compile(&name, &wasm)
-            .map_err(|e| ApiError::bad_request(format!("the upload is refused: {e:#}")))?;
+        app.tenants()
+            .store()
+            .check_upload(&checked_account, function_sid.as_deref(), size)
+    })
+    .await??;
+    // One upload of an account compiles at a time, so its uploads queue behind each other and
+    // not in front of another account's; the wait counts against the compile timeout.
+    let sandbox = call.app.sandbox();
+    let deadline = sandbox.compile_deadline();
+    let _turn = tokio::time::timeout_at(deadline, call.app.tenants().compile_turn(&account))
+        .await
+        .map_err(|_| {
+            ApiError::unavailable(format!(
+                "the upload is not accepted now: {}",
+                CompileError::Timeout(sandbox.limits().compile_timeout)
+            ))
+        })?;
+    let name = match &upload {
+        Upload::New(name) => name.clone(),
+        Upload::Version(sid) => call
+            .app
+            .tenants()
+            .function(sid)
+            .map_or_else(|| sid.clone(), |f| f.item.name().to_owned()),
+    };
+    let compiled = sandbox
+        .compile_bounded(name, wasm.clone(), deadline)
+        .await
+        .map_err(|err| match err {
+            CompileError::Refused(_) => {
+                ApiError::bad_request(format!("the upload is refused: {err}"))
+            }
+            CompileError::Timeout(_) | CompileError::Busy => {
+                ApiError::unavailable(format!("the upload is not accepted now: {err}"))
+            }
+        })?;
+    call.write(move |app| {
         let store = app.tenants().store();
-        // Compiled before taking the turn to write: compiling takes long, writing does not.
-        let _turn = app.tenants().writing();
-        let blob = BlobRef {
-            sha256: store.put_blob(&wasm)?,
-            size: wasm.len() as u64,
-        };
         let stored = match &upload {
-            Upload::New(name) => store.create_function(&account, name, &blob)?,
+            Upload::New(name) => store.create_function(&account, name, &wasm)?,
             Upload::Version(sid) => store
-                .add_function_version(&account, sid, &blob)?
+                .add_function_version(&account, sid, &wasm)?
                 .ok_or_else(|| {
                     ApiError::new(StatusCode::NOT_FOUND, format!("function {sid} was deleted while it uploaded"))
                 })?,
         };
         app.tenants().put_function(&account, &stored.sid, compiled);
-        tracing::info!(function = %stored.sid, version = %stored.version.sid, sha256 = %blob.sha256, "function uploaded");
+        if matches!(upload, Upload::Version(_)) {
+            app.trim_compiled_cache();
+        }
+        tracing::info!(function = %stored.sid, version = %stored.version.sid, sha256 = %stored.version.sha256, "function uploaded");
         Ok(stored)
     })
     .await?

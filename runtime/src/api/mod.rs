@@ -65,6 +65,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// The server cannot take this now; the message says when to try again.
+    pub(crate) fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+
     pub(crate) fn not_found(path: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -103,6 +108,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict(message) => Self::new(StatusCode::CONFLICT, message),
+            StoreError::Quota(message) => Self::new(StatusCode::FORBIDDEN, message),
             other => Self::internal(other),
         }
     }
@@ -230,6 +236,9 @@ where
         ["Functions", sid] => functions::item(&call, method, json_sid(sid)?).await,
         ["Functions", sid, "Content"] => functions::content(&call, method, sid).await,
         ["Functions", sid, "Versions.json"] => functions::versions(&call, method, sid).await,
+        ["Functions", sid, "Versions", version] => {
+            functions::version(&call, method, sid, json_sid(version)?).await
+        }
         ["Functions", sid, "Calls.json"] => account::calls(&call, method, Some(sid)).await,
         ["TwimlBins.json"] => bins::collection(&call, method).await,
         ["TwimlBins", sid] => bins::item(&call, method, json_sid(sid)?).await,

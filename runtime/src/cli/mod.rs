@@ -7,19 +7,21 @@ mod dev;
 mod guest;
 mod remote;
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::{
-    DEFAULT_CPU_TIME, DEFAULT_DATA_DIR, DEFAULT_FUNCTIONS_DIR, DEFAULT_LISTEN,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_UPLOAD_BYTES,
-    DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_LIMIT, DEFAULT_TEMPLATES_DIR,
+    DEFAULT_COMPILE_TIMEOUT, DEFAULT_CPU_TIME, DEFAULT_DATA_DIR, DEFAULT_FUNCTIONS_DIR,
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENT_CALLS,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_LIMIT,
+    DEFAULT_TEMPLATES_DIR, DEFAULT_WRITE_TIMEOUT,
     app::{App, Config},
     e164::Region,
     sandbox::{Limits, componentize},
     server,
+    store::Quotas,
     twiml::DEFAULT_MAX_TWIML_BYTES,
 };
 
@@ -111,23 +113,32 @@ struct ServeArgs {
     /// proxy in front changes scheme or host: webhook signatures are checked against it.
     #[arg(long, env = "TWIML_EDGE_PUBLIC_URL")]
     public_url: Option<url::Url>,
-    /// Largest function upload accepted, in bytes.
-    #[arg(long, env = "TWIML_EDGE_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES)]
+    /// Largest function upload accepted, in bytes (at most 256 MiB).
+    #[arg(long, env = "TWIML_EDGE_MAX_UPLOAD_BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES,
+        value_parser = in_range::<usize>(1024, 256 << 20))]
     max_upload_bytes: usize,
-    /// Largest webhook body accepted, in bytes.
-    #[arg(long, env = "TWIML_EDGE_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    /// Largest webhook body accepted, in bytes (at most 1 MiB).
+    #[arg(long, env = "TWIML_EDGE_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES,
+        value_parser = in_range::<usize>(1024, 1 << 20))]
     max_body_bytes: usize,
-    /// Largest TwiML answer returned, in bytes (the SIP engine refuses more than 64 kB).
-    #[arg(long, env = "TWIML_EDGE_MAX_TWIML_BYTES", default_value_t = DEFAULT_MAX_TWIML_BYTES)]
+    /// Largest TwiML answer returned, in bytes (the SIP engine refuses more than 64 kB; at most
+    /// 1 MiB).
+    #[arg(long, env = "TWIML_EDGE_MAX_TWIML_BYTES", default_value_t = DEFAULT_MAX_TWIML_BYTES,
+        value_parser = in_range::<usize>(1024, 1 << 20))]
     max_twiml_bytes: usize,
-    /// Linear memory one function call may use, in MiB.
-    #[arg(long, env = "TWIML_EDGE_MEMORY_MIB", default_value_t = DEFAULT_MEMORY_LIMIT >> 20)]
+    /// Linear memory one function call may use, in MiB (1 to 4096).
+    #[arg(long, env = "TWIML_EDGE_MEMORY_MIB", default_value_t = DEFAULT_MEMORY_LIMIT >> 20,
+        value_parser = in_range::<usize>(1, 4096))]
     memory_mib: usize,
-    /// CPU time one function call may use, in milliseconds.
-    #[arg(long, env = "TWIML_EDGE_CPU_MS", default_value_t = DEFAULT_CPU_TIME.as_millis() as u64)]
+    /// CPU time one function call may use, in milliseconds (1 to 10000: the SIP engine waits
+    /// 15 s for an answer).
+    #[arg(long, env = "TWIML_EDGE_CPU_MS", default_value_t = DEFAULT_CPU_TIME.as_millis() as u64,
+        value_parser = in_range::<u64>(1, 10_000))]
     cpu_ms: u64,
-    /// Wasm stack one function call may use, in KiB.
-    #[arg(long, env = "TWIML_EDGE_STACK_KIB", default_value_t = DEFAULT_STACK_LIMIT >> 10)]
+    /// Wasm stack one function call may use, in KiB (64 to 8192; over 1024, every call runs
+    /// on a fiber sized for it).
+    #[arg(long, env = "TWIML_EDGE_STACK_KIB", default_value_t = DEFAULT_STACK_LIMIT >> 10,
+        value_parser = in_range::<usize>(64, 8192))]
     stack_kib: usize,
     /// Let the folder's bins and functions use enhanced SIP: several nouns next to a <Sip> in
     /// one <Dial> (parallel and sequential SIP dialing).
@@ -136,9 +147,63 @@ struct ServeArgs {
     /// Log TwiML schema findings of the folder's bins and functions instead of failing them.
     #[arg(long, env = "TWIML_EDGE_TWIML_WARNINGS_ONLY")]
     twiml_warnings_only: bool,
-    /// Function calls that may run at once; more are answered 503.
-    #[arg(long, env = "TWIML_EDGE_MAX_CONCURRENT_CALLS", default_value_t = DEFAULT_MAX_CONCURRENT_CALLS)]
+    /// Function calls that may run at once; more are answered 503 (1 to 10000: each reserves
+    /// address space for its instances).
+    #[arg(long, env = "TWIML_EDGE_MAX_CONCURRENT_CALLS", default_value_t = DEFAULT_MAX_CONCURRENT_CALLS,
+        value_parser = in_range::<u32>(1, 10_000))]
     max_concurrent_calls: u32,
+    /// Function calls one account may run at once; more are answered 503 and its domains fall
+    /// back (default: a quarter of --max-concurrent-calls).
+    #[arg(long, env = "TWIML_EDGE_MAX_CALLS_PER_ACCOUNT", value_parser = in_range::<u32>(1, 10_000))]
+    max_calls_per_account: Option<u32>,
+    /// Open connections held at once; past it the server accepts more only as others close.
+    #[arg(long, env = "TWIML_EDGE_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS,
+        value_parser = in_range::<usize>(1, 1 << 20))]
+    max_connections: usize,
+    /// Seconds a client may take to send a request's headers, or idle between requests.
+    #[arg(long, env = "TWIML_EDGE_HEADER_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_TIMEOUT.as_secs(),
+        value_parser = in_range::<u64>(1, 300))]
+    header_timeout_secs: u64,
+    /// Seconds a write may wait for the client to read before its connection is closed.
+    #[arg(long, env = "TWIML_EDGE_WRITE_TIMEOUT_SECS", default_value_t = DEFAULT_WRITE_TIMEOUT.as_secs(),
+        value_parser = in_range::<u64>(1, 300))]
+    write_timeout_secs: u64,
+    /// Uploads compiling at once; more wait their turn (each account compiles one at a time).
+    #[arg(long, env = "TWIML_EDGE_MAX_CONCURRENT_COMPILES", default_value_t = 1,
+        value_parser = in_range::<u32>(1, 64))]
+    max_concurrent_compiles: u32,
+    /// Seconds an upload may take to get its turn and compile.
+    #[arg(long, env = "TWIML_EDGE_COMPILE_TIMEOUT_SECS", default_value_t = DEFAULT_COMPILE_TIMEOUT.as_secs(),
+        value_parser = in_range::<u64>(1, 3600))]
+    compile_timeout_secs: u64,
+    /// Functions one account may have.
+    #[arg(long, env = "TWIML_EDGE_MAX_FUNCTIONS_PER_ACCOUNT", default_value_t = Quotas::default().functions)]
+    max_functions_per_account: u32,
+    /// Versions one function may keep (delete old ones through the API to upload more).
+    #[arg(long, env = "TWIML_EDGE_MAX_VERSIONS_PER_FUNCTION", default_value_t = Quotas::default().versions_per_function)]
+    max_versions_per_function: u32,
+    /// MiB of wasm one account may store, every version of every function counted.
+    #[arg(long, env = "TWIML_EDGE_MAX_STORED_MIB_PER_ACCOUNT", default_value_t = Quotas::default().stored_bytes >> 20)]
+    max_stored_mib_per_account: u64,
+    /// TwiML bins one account may have.
+    #[arg(long, env = "TWIML_EDGE_MAX_BINS_PER_ACCOUNT", default_value_t = Quotas::default().bins)]
+    max_bins_per_account: u32,
+    /// SIP domains one account may have.
+    #[arg(long, env = "TWIML_EDGE_MAX_DOMAINS_PER_ACCOUNT", default_value_t = Quotas::default().domains)]
+    max_domains_per_account: u32,
+}
+
+/// A clap parser of a number from `min` to `max`, saying the range when refused.
+fn in_range<T>(min: T, max: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy + Send + Sync + 'static,
+{
+    move |text: &str| {
+        text.parse::<T>()
+            .ok()
+            .filter(|n| *n >= min && *n <= max)
+            .ok_or_else(|| format!("{text:?} is not a whole number from {min} to {max}"))
+    }
 }
 
 impl Cli {
@@ -172,9 +237,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         functions: args.functions,
         limits: Limits {
             memory: args.memory_mib << 20,
-            cpu_time: std::time::Duration::from_millis(args.cpu_ms),
+            cpu_time: Duration::from_millis(args.cpu_ms),
             stack: args.stack_kib << 10,
             max_concurrent_calls: args.max_concurrent_calls,
+            max_concurrent_compiles: args.max_concurrent_compiles,
+            compile_timeout: Duration::from_secs(args.compile_timeout_secs),
+            ..Limits::default()
         },
         data: args.data,
         default_region: args.default_region,
@@ -186,6 +254,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .map(|u| u.as_str().trim_end_matches('/').to_owned()),
         enhanced_sip: args.enhanced_sip,
         twiml_warnings_only: args.twiml_warnings_only,
+        max_calls_per_account: args.max_calls_per_account,
+        quotas: Quotas {
+            functions: args.max_functions_per_account,
+            versions_per_function: args.max_versions_per_function,
+            stored_bytes: args.max_stored_mib_per_account << 20,
+            bins: args.max_bins_per_account,
+            domains: args.max_domains_per_account,
+        },
+        max_connections: args.max_connections,
+        header_timeout: Duration::from_secs(args.header_timeout_secs),
+        write_timeout: Duration::from_secs(args.write_timeout_secs),
     };
     let app = App::new(config)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
