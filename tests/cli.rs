@@ -73,6 +73,27 @@ fn serve_refuses_a_broken_template_with_its_file_and_line() {
 }
 
 #[test]
+fn serve_refuses_limits_beyond_what_it_can_hold() {
+    let cases = [
+        ("--stack-kib", "100000", "from 64 to 8192"),
+        ("--cpu-ms", "20000", "from 1 to 10000"),
+        ("--memory-mib", "0", "from 1 to 4096"),
+        ("--max-concurrent-calls", "1000000", "from 1 to 10000"),
+        ("--max-body-bytes", "99999999999", "from 1024 to 1048576"),
+        ("--max-connections", "0", "from 1 to"),
+    ];
+    for (flag, value, want) in cases {
+        let output = twiml_edge().args(["serve", flag, value]).output().unwrap();
+        assert!(!output.status.success(), "{flag} {value} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(flag) && stderr.contains(want),
+            "{flag}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn serve_refuses_an_unknown_region() {
     let output = twiml_edge()
         .args(["serve", "--default-region", "XX"])

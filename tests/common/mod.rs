@@ -134,19 +134,7 @@ impl TestServer {
         token: &str,
         params: &[(String, String)],
     ) -> Answer {
-        let body = encode(params);
-        let signature = signature::sign(
-            token,
-            &self.url(path),
-            signature::Body::Form(body.as_bytes()),
-        );
-        self.request(
-            "POST",
-            path,
-            &[("content-type", FORM), ("x-twilio-signature", &signature)],
-            body,
-        )
-        .await
+        signed_post_to(&self.url(path), token, params).await
     }
 
     /// The management API as `account`.
@@ -172,6 +160,51 @@ impl Drop for TestServer {
 }
 
 pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Posts `params` to the absolute `url` as a webhook signed with `token`.
+pub async fn signed_post_to(url: &str, token: &str, params: &[(String, String)]) -> Answer {
+    let body = encode(params);
+    let signature = signature::sign(token, url, signature::Body::Form(body.as_bytes()));
+    send_to(
+        url,
+        "POST",
+        &[("content-type", FORM), ("x-twilio-signature", &signature)],
+        body.into(),
+    )
+    .await
+}
+
+/// Waits until `condition` holds, failing the test after 10 s with `what`.
+pub async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !condition() {
+        assert!(std::time::Instant::now() < deadline, "never true: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// The `calls` of the call log at `rest` (under the account), once it holds at least `n`: the
+/// log is written by a thread of its own.
+pub async fn wait_for_calls(
+    server: &TestServer,
+    account: &TestAccount,
+    rest: &str,
+    n: usize,
+) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let log = server.api(account).get(rest).await.json(200);
+        let calls = log["calls"].as_array().unwrap().clone();
+        if calls.len() >= n {
+            return calls;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the call log at {rest} never got {n} entries"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
 
 /// Sends one request to an absolute URL.
 pub async fn send_to(url: &str, method: &str, headers: &[(&str, &str)], body: Bytes) -> Answer {
