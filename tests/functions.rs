@@ -11,7 +11,9 @@ use std::time::Duration;
 use common::{
     FORM, TestServer, encode, guests_dir, refused_guest, repo_root, run_cases, sip_webhook,
 };
-use twiml_edge_runtime::{App, Config, Limits, Sandbox, e164::Region, webhook::Webhook};
+use twiml_edge_runtime::{
+    App, Config, Limits, PhoneNumbers, Sandbox, e164::Region, webhook::Webhook,
+};
 
 fn guests_config(data: &std::path::Path) -> Config {
     Config {
@@ -124,11 +126,12 @@ async fn a_call_that_runs_long_answers_and_logs_once() {
     .unwrap();
     let wasm = std::fs::read(guests_dir().join("slow.wasm")).unwrap();
     let function = sandbox.compile("slow", &wasm).unwrap();
+    let services: std::sync::Arc<dyn twiml_edge_runtime::sandbox::Services> =
+        std::sync::Arc::new(PhoneNumbers(Region::default()));
     let call = |rounds: &str| {
         let webhook = Webhook::from_params("POST", "/functions/slow", [("Rounds", rounds)]);
-        let sandbox = &sandbox;
-        let function = &function;
-        async move { sandbox.call(function, &webhook, Region::default()).await }
+        let (sandbox, function, services) = (&sandbox, &function, &services);
+        async move { sandbox.call(function, &webhook, &services).await }
     };
 
     let quick = call("1000").await;

@@ -18,7 +18,7 @@ use twiml_edge_runtime::{
 
 /// The repository root, where `templates/` and `tests/` live.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Where `scripts/build-guests.sh` writes the guest components (`TWIML_EDGE_GUESTS` overrides).

@@ -1,0 +1,14 @@
+//! What the SIP engine accepts back: the TwiML check, documents, the SIP URI rules and the
+//! dial plan a document describes.
+
+mod check;
+mod document;
+mod schema;
+mod sip;
+
+pub use check::{
+    DEFAULT_MAX_TWIML_BYTES, Finding, MAX_DIAL_PARTIES, RULES, Rules, Severity, check,
+};
+pub use document::{Document, Policy, XML_DECLARATION, document};
+pub use schema::{CALL_EVENTS, dial_attribute_problem};
+pub use sip::{MAX_HEADERS_CHARS, MAX_URI_CHARS, REGIONS, STANDARD_HEADERS, TRANSPORTS, check_uri};

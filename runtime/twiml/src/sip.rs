@@ -1,0 +1,403 @@
+//! The SIP URI inside `<Sip>` (and `<Uri>`, `<Refer><Sip>`): scheme, length, parameters, headers.
+//!
+//! Follows SPEC §5 and seed 002: `sip:` or `sips:`, the URI before `?` at most 255 characters,
+//! the headers after `?` under 1024, `;transport=` udp/tcp/tls, `;region=` one of the SIP-out
+//! regions, header names `x-...` or one of [`STANDARD_HEADERS`], header values URL-escaped.
+
+/// Longest URI (the part before `?`) the engine dials; seed 002 says "255文字以内", so 255 passes.
+pub const MAX_URI_CHARS: usize = 255;
+/// Header part (after `?`) must be "under 1024 characters".
+pub const MAX_HEADERS_CHARS: usize = 1024;
+pub const TRANSPORTS: &[&str] = &["udp", "tcp", "tls"];
+pub const REGIONS: &[&str] = &["us1", "us2", "ie1", "de1", "sg1", "jp1", "br1", "au1"];
+/// Headers passed on although their name does not start with `x-`: User-to-User (seed 002)
+/// and the standard caller-identity headers a PBX reads (RFC 3325, RFC 3455, the
+/// Remote-Party-ID draft). Compared case-insensitively, as SIP header names are.
+pub const STANDARD_HEADERS: &[&str] = &[
+    "User-to-User",
+    "Remote-Party-ID",
+    "P-Asserted-Identity",
+    "P-Preferred-Identity",
+    "P-Called-Party-ID",
+];
+
+/// Checks one SIP URI (already unescaped from XML and trimmed), reporting `(rule, message)`.
+///
+/// `element` names the element in messages, e.g. `<Sip>`.
+pub fn check_uri(uri: &str, element: &str, report: &mut impl FnMut(&'static str, String)) {
+    let Some(rest) = strip_scheme(uri) else {
+        report(
+            "sip-uri-invalid",
+            format!(
+                "{element} text {:?} is not a SIP URI: it must start with sip: or sips: \
+                 (for example sip:alice@example.com)",
+                shorten(uri)
+            ),
+        );
+        return;
+    };
+    let (uri_part, headers) = match uri.find('?') {
+        Some(q) => (&uri[..q], Some(&uri[q + 1..])),
+        None => (uri, None),
+    };
+
+    if let Some(bad) = uri_part
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(*c))
+    {
+        report(
+            "sip-uri-invalid",
+            format!(
+                "{element} URI {:?} contains {}; a SIP URI has no spaces or quotes, \
+                 percent-escape the character or remove it",
+                shorten(uri_part),
+                describe(bad)
+            ),
+        );
+        return;
+    }
+    let after_scheme = &uri_part[uri.len() - rest.len()..];
+    // Parameters follow the host; a user part may carry its own ';' before the '@'.
+    let host_and_params = match after_scheme.find('@') {
+        Some(at) => &after_scheme[at + 1..],
+        None => after_scheme,
+    };
+    if host_and_params.contains('@') {
+        // What a caller's value spliced into the user part looks like: the engine would dial
+        // the first host, not the one the template wrote.
+        report(
+            "sip-uri-invalid",
+            format!(
+                "{element} URI {:?} has more than one '@'; percent-escape an '@' in the user \
+                 part as %40 (in a bin, wrap the value in {{{{#urlencode}}}}...{{{{/urlencode}}}})",
+                shorten(uri_part)
+            ),
+        );
+        return;
+    }
+    let mut pieces = host_and_params.split(';');
+    let host = pieces.next().unwrap_or("");
+    if host.is_empty() {
+        report(
+            "sip-uri-invalid",
+            format!(
+                "{element} URI {:?} has no host; write it as sip:user@host",
+                shorten(uri_part)
+            ),
+        );
+        return;
+    }
+    if let Some(bad) = host
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-.:[]".contains(*c)))
+    {
+        report(
+            "sip-uri-invalid",
+            format!(
+                "{element} URI {:?} has host {:?}, which contains {}; a host is a name, an IPv4 \
+                 address or a bracketed IPv6 address, with an optional :port",
+                shorten(uri_part),
+                shorten(host),
+                describe(bad)
+            ),
+        );
+        return;
+    }
+
+    let len = uri_part.chars().count();
+    if len > MAX_URI_CHARS {
+        report(
+            "sip-uri-too-long",
+            format!(
+                "{element} URI is {len} characters long before the '?'; the SIP engine dials \
+                 at most {MAX_URI_CHARS}: shorten it or move data into x- headers after '?'"
+            ),
+        );
+    }
+
+    for param in pieces {
+        let (name, value) = param.split_once('=').unwrap_or((param, ""));
+        if name.eq_ignore_ascii_case("transport")
+            && !TRANSPORTS.iter().any(|t| t.eq_ignore_ascii_case(value))
+        {
+            report(
+                "sip-transport",
+                format!(
+                    "{element} URI has ;transport={value}; the SIP engine supports only \
+                     transport=udp, tcp or tls"
+                ),
+            );
+        } else if name.eq_ignore_ascii_case("region")
+            && !REGIONS.iter().any(|r| r.eq_ignore_ascii_case(value))
+        {
+            report(
+                "sip-region",
+                format!(
+                    "{element} URI has ;region={value}; use one of {}",
+                    REGIONS.join(", ")
+                ),
+            );
+        }
+    }
+
+    if let Some(headers) = headers {
+        check_headers(headers, element, report);
+    }
+}
+
+fn check_headers(headers: &str, element: &str, report: &mut impl FnMut(&'static str, String)) {
+    let len = headers.chars().count();
+    if len >= MAX_HEADERS_CHARS {
+        report(
+            "sip-headers-too-long",
+            format!(
+                "{element} headers after '?' are {len} characters long; they must be under \
+                 {MAX_HEADERS_CHARS}"
+            ),
+        );
+    }
+    for header in headers.split('&').filter(|h| !h.is_empty()) {
+        let Some((name, value)) = header.split_once('=') else {
+            report(
+                "sip-header-syntax",
+                format!(
+                    "{element} header {:?} has no '='; write headers as name=value, \
+                     joined with &amp;",
+                    shorten(header)
+                ),
+            );
+            continue;
+        };
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            report(
+                "sip-header-syntax",
+                format!(
+                    "{element} header name {:?} is not a valid SIP header name (letters, digits \
+                     and - . ! % * _ + ` ' ~ only)",
+                    shorten(name)
+                ),
+            );
+            continue;
+        }
+        let custom = name.len() > 2 && name[..2].eq_ignore_ascii_case("x-");
+        if !custom
+            && !STANDARD_HEADERS
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(name))
+        {
+            report(
+                "sip-header-name",
+                format!(
+                    "{element} header {name:?} is not passed on: custom SIP headers must start \
+                     with x- (write x-{name}); only {} may go without it",
+                    STANDARD_HEADERS.join(", ")
+                ),
+            );
+        }
+        if let Some(problem) = unescaped(value) {
+            report(
+                "sip-header-value",
+                format!(
+                    "{element} header {name:?} value {:?} {problem}",
+                    shorten(value)
+                ),
+            );
+        }
+    }
+}
+
+/// Returns what is wrong when `value` is not URL-escaped (RFC 3261 `hvalue`), or `None`.
+fn unescaped(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let hex = value
+                .get(i + 1..i + 3)
+                .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()));
+            if let Some(hex) = hex {
+                let escaped = u8::from_str_radix(hex, 16).expect("two hex digits");
+                // A header is one line: an escaped line break would end it and start another
+                // (header injection), and other control characters cannot stand in it either.
+                if (escaped < 0x20 && escaped != b'\t') || escaped == 0x7f {
+                    return Some(format!(
+                        "has %{hex}, {} escaped, which a SIP header cannot carry; remove it",
+                        describe(char::from(escaped))
+                    ));
+                }
+                i += 3;
+                continue;
+            }
+            return Some(
+                "has a '%' that does not start a %XX escape; write %25 for a literal '%'".into(),
+            );
+        }
+        if !is_hvalue_byte(b) {
+            let c = value[i..].chars().next().unwrap_or('?');
+            let mut buf = [0u8; 4];
+            let escaped: String = c
+                .encode_utf8(&mut buf)
+                .bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect();
+            return Some(format!(
+                "contains {} which must be URL-escaped as {escaped}",
+                describe(c)
+            ));
+        }
+        i += 1;
+    }
+    None
+}
+
+/// RFC 3261 `hnv-unreserved / unreserved`: what a header value may hold without escaping.
+fn is_hvalue_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.!~*'()[]/?:+$".contains(&b)
+}
+
+/// RFC 3261 `token`.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+}
+
+fn strip_scheme(uri: &str) -> Option<&str> {
+    for scheme in ["sips:", "sip:"] {
+        if uri.len() >= scheme.len() && uri[..scheme.len()].eq_ignore_ascii_case(scheme) {
+            return Some(&uri[scheme.len()..]);
+        }
+    }
+    None
+}
+
+fn describe(c: char) -> String {
+    match c {
+        ' ' => "a space".into(),
+        '\t' => "a tab".into(),
+        '\n' | '\r' => "a line break".into(),
+        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+        c => format!("{c:?}"),
+    }
+}
+
+/// At most 60 characters of `s`, for messages.
+pub(crate) fn shorten(s: &str) -> String {
+    match s.char_indices().nth(60) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn findings(uri: &str) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        check_uri(uri, "<Sip>", &mut |rule, msg| out.push((rule, msg)));
+        out
+    }
+
+    #[test]
+    fn good_uris_pass() {
+        for uri in [
+            "sip:alice@example.com",
+            "SIP:alice@example.com",
+            "sips:alice@example.com:5061;transport=TLS",
+            "sip:+15125551212@pbx.example.com;transport=udp;region=au1",
+            "sip:alice;phone-context=x@example.com;region=de1",
+            "sip:jack@example.com?x-customname=Madhu%2CMathiyalagan%3BTitle%3DManager&x-myotherheader=bar",
+            "sip:jack@example.com?User-to-User=123456789%3Bencoding%3Dhex&X-Other=bar",
+            "sip:jack@example.com?P-Asserted-Identity=%3Csip%3A%2B1415%40x%3E&x-a=+1(2)",
+            "sip:example.com",
+            "sip:a@example.com?x-a=tab%09separated",
+        ] {
+            assert_eq!(findings(uri), vec![], "{uri}");
+        }
+    }
+
+    #[test]
+    fn uri_length_boundary_is_255() {
+        let host = "a".repeat(MAX_URI_CHARS - "sip:x@".len());
+        let uri = format!("sip:x@{host}");
+        assert_eq!(uri.len(), MAX_URI_CHARS);
+        assert_eq!(findings(&uri), vec![]);
+        let longer = format!("{uri}a");
+        assert_eq!(findings(&longer)[0].0, "sip-uri-too-long");
+        // Headers do not count towards the 255.
+        assert_eq!(findings(&format!("{uri}?x-a={}", "b".repeat(900))), vec![]);
+    }
+
+    #[test]
+    fn headers_length_boundary_is_under_1024() {
+        let ok = format!(
+            "sip:a@b?x-a={}",
+            "b".repeat(MAX_HEADERS_CHARS - 1 - "x-a=".len())
+        );
+        assert_eq!(findings(&ok), vec![]);
+        let bad = format!("{ok}b");
+        assert_eq!(findings(&bad)[0].0, "sip-headers-too-long");
+    }
+
+    #[test]
+    fn each_problem_is_named() {
+        let cases = [
+            (
+                "tel:+15125551212",
+                "sip-uri-invalid",
+                "must start with sip:",
+            ),
+            ("sip:alice @example.com", "sip-uri-invalid", "a space"),
+            ("sip:alice@", "sip-uri-invalid", "no host"),
+            (
+                "sip:sales@evil.example;transport=udp@pbx.example.com",
+                "sip-uri-invalid",
+                "more than one '@'",
+            ),
+            (
+                "sip:alice@pbx/example.com",
+                "sip-uri-invalid",
+                "contains '/'",
+            ),
+            ("sip:a@b;transport=sctp", "sip-transport", "transport=sctp"),
+            ("sip:a@b;region=eu1", "sip-region", "region=eu1"),
+            ("sip:a@b?x-a", "sip-header-syntax", "no '='"),
+            (
+                "sip:a@b?x a=1",
+                "sip-header-syntax",
+                "not a valid SIP header name",
+            ),
+            (
+                "sip:a@b?customheader=foo",
+                "sip-header-name",
+                "write x-customheader",
+            ),
+            ("sip:a@b?x-a=hello world", "sip-header-value", "as %20"),
+            ("sip:a@b?x-a=a;b", "sip-header-value", "as %3B"),
+            ("sip:a@b?x-a=100%", "sip-header-value", "%25"),
+            ("sip:a@b?x-a=caf\u{e9}", "sip-header-value", "%C3%A9"),
+            (
+                "sip:a@b?x-a=1%0D%0AVia:%20evil",
+                "sip-header-value",
+                "%0D, a line break escaped",
+            ),
+            (
+                "sip:a@b?x-a=1%00",
+                "sip-header-value",
+                "the control character U+0000",
+            ),
+            (
+                "sip:a@b?x-a=1%7f",
+                "sip-header-value",
+                "%7f, the control character U+007F",
+            ),
+        ];
+        for (uri, rule, fragment) in cases {
+            let got = findings(uri);
+            assert!(
+                got.iter().any(|(r, m)| *r == rule && m.contains(fragment)),
+                "{uri}: expected {rule} with {fragment:?}, got {got:?}"
+            );
+        }
+    }
+}
