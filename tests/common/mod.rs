@@ -13,7 +13,7 @@ use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use tokio::{net::TcpListener, sync::oneshot};
 use twiml_edge_runtime::{
     App, Config, signature,
-    store::{AccountUpdate, Store},
+    store::{AccountUpdate, SqliteStore, prelude::*},
 };
 
 /// The repository root, where `templates/` and `tests/` live.
@@ -388,7 +388,7 @@ pub struct TestAccount {
 impl TestAccount {
     /// A new account in the store under `data`.
     pub fn create(data: &Path, validate_signatures: bool) -> Self {
-        let store = Store::open(data).unwrap();
+        let store = SqliteStore::open(data).unwrap();
         let account = store.create_account("test").unwrap();
         if !validate_signatures {
             let update = AccountUpdate {

@@ -30,7 +30,7 @@ use crate::{
     error::{Error, Result},
     folders::{Folders, load_bins},
     sandbox::{Limits, Sandbox},
-    store::{Account, FileCache, Quotas, Store},
+    store::{Account, FileCache, Quotas, SqliteStore},
     tenants::Tenants,
     twiml::{self, DEFAULT_MAX_TWIML_BYTES, Policy, Rules},
     voice::{self, Entry},
@@ -183,7 +183,7 @@ impl App {
         // Templates first: a broken one is refused before anything is created on disk.
         let bins = load_bins(&config.templates, renderer(&config))?;
         // The store first: it makes the data folder, private, before the cache goes inside it.
-        let store = Store::open(&config.data).map_err(|e| {
+        let store = SqliteStore::open(&config.data).map_err(|e| {
             Error::Config(format!("cannot open the store in {:?}: {e}", config.data))
         })?;
         let store = Arc::new(store.with_quotas(config.quotas));

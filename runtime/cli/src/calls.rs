@@ -29,11 +29,11 @@ pub(crate) struct CallLog {
 
 impl CallLog {
     /// Starts the writer thread for `store`.
-    pub(crate) fn start(store: Arc<Store>) -> Self {
+    pub(crate) fn start(store: Arc<dyn Store>) -> Self {
         let (queue, records) = mpsc::sync_channel(QUEUE);
         let writer = std::thread::Builder::new()
             .name("twiml-edge-call-log".into())
-            .spawn(move || write_batches(&store, &records))
+            .spawn(move || write_batches(store.as_ref(), &records))
             .expect("spawning the call log thread");
         Self {
             queue: Some(queue),
@@ -62,7 +62,7 @@ impl Drop for CallLog {
     }
 }
 
-fn write_batches(store: &Store, records: &Receiver<CallRecord>) {
+fn write_batches(store: &dyn Store, records: &Receiver<CallRecord>) {
     let mut usage = Usage::default();
     while let Ok(first) = records.recv() {
         let mut batch = vec![first];
@@ -91,7 +91,7 @@ struct Usage {
 }
 
 impl Usage {
-    fn recorded(&mut self, store: &Store, batch: &[CallRecord]) {
+    fn recorded(&mut self, store: &dyn Store, batch: &[CallRecord]) {
         let mut added: HashMap<&str, (u64, u64)> = HashMap::new();
         for record in batch {
             let entry = added.entry(record.account_sid.as_str()).or_default();
@@ -131,11 +131,12 @@ impl Usage {
 mod tests {
     use super::*;
     use crate::store::CallFilter;
+    use crate::store::prelude::*;
 
     #[test]
     fn records_reach_the_store_by_the_time_the_log_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let store = Arc::new(crate::store::SqliteStore::open(dir.path()).unwrap());
         let account = store.create_account("test").unwrap();
         let log = CallLog::start(store.clone());
         for i in 0..300 {

@@ -11,7 +11,7 @@ mod folders;
 mod server;
 pub mod signature;
 pub mod simulate;
-pub mod store;
+pub use twiml_edge_store as store;
 mod tenants;
 pub mod toolchain;
 mod voice;

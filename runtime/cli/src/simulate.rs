@@ -153,11 +153,11 @@ pub fn webhook_params(invite: &Invite) -> Result<Vec<(String, String)>, Simulate
 
     let call_sid = match given(&invite.call_sid) {
         Some(sid) => sid.to_owned(),
-        None => format!("CA{}", crate::store::random_hex()?),
+        None => format!("CA{}", random_hex()?),
     };
     let sip_call_id = match given(&invite.sip_call_id) {
         Some(id) => id.to_owned(),
-        None => format!("{}@{source_ip}", crate::store::random_hex()?),
+        None => format!("{}@{source_ip}", random_hex()?),
     };
 
     let mut params = vec![
@@ -267,6 +267,14 @@ fn is_token(name: &str) -> bool {
 /// Control characters other than tab cannot appear in a one-line SIP header value.
 fn has_control(value: &str) -> bool {
     value.chars().any(|c| c.is_control() && c != '\t')
+}
+
+/// 32 lowercase hex digits from the OS's random source, for a fresh id.
+fn random_hex() -> std::io::Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| std::io::Error::other(format!("failed to read the os random source: {e}")))?;
+    Ok(hex::encode(bytes))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ const MISSING_ENTRIES: usize = 4096;
 /// Every account's servable content.
 #[derive(Debug)]
 pub(crate) struct Tenants {
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
     /// Held across each store write and the registry update that follows it.
     writes: Mutex<()>,
     accounts: RwLock<HashMap<String, Account>>,
@@ -67,7 +67,7 @@ impl Tenants {
     /// Loads and compiles everything the store holds. A function whose stored wasm no longer
     /// matches its hash, or no longer compiles, is logged and left out rather than served.
     pub(crate) fn load(
-        store: Arc<Store>,
+        store: Arc<dyn Store>,
         sandbox: &Sandbox,
         region: Region,
         calls_per_account: u32,
@@ -80,7 +80,7 @@ impl Tenants {
             .collect();
         let mut functions = HashMap::new();
         for function in store.all_functions().context("failed to read functions")? {
-            match compile_stored(&store, sandbox, &function) {
+            match compile_stored(store.as_ref(), sandbox, &function) {
                 Ok(compiled) => {
                     functions.insert(function.sid.clone(), compiled);
                 }
@@ -134,7 +134,7 @@ impl Tenants {
     }
 
     /// The store behind this registry.
-    pub(crate) fn store(&self) -> &Arc<Store> {
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 
@@ -335,7 +335,7 @@ impl Domains {
 
 /// Compiles a stored function from its blob (the sandbox's cache makes this a load).
 pub(crate) fn compile_stored(
-    store: &Store,
+    store: &dyn Store,
     sandbox: &Sandbox,
     function: &crate::store::Function,
 ) -> anyhow::Result<Hosted<CompiledFunction>> {
@@ -366,8 +366,8 @@ mod tests {
     use super::*;
     use crate::{sandbox::Limits, store::AccountUpdate};
 
-    fn tenants(dir: &std::path::Path) -> (Arc<Store>, Tenants) {
-        let store = Arc::new(Store::open(dir).unwrap());
+    fn tenants(dir: &std::path::Path) -> (Arc<dyn Store>, Tenants) {
+        let store = Arc::new(crate::store::SqliteStore::open(dir).unwrap());
         let sandbox = Sandbox::new(Limits::default(), None).unwrap();
         let tenants = Tenants::load(store.clone(), &sandbox, Region::default(), 2).unwrap();
         (store, tenants)

@@ -17,7 +17,7 @@ use crate::{
     error::{Error, Result},
     sandbox::{CompiledFunction, GuestLog},
     signature,
-    store::{Account, CallRecord, Domain},
+    store::{Account, CallRecord, Domain, LogLine},
     twiml::{Document, Policy, Rules},
     webhook::{BodyKind, Webhook, body_kind},
 };
@@ -166,7 +166,7 @@ impl App {
             Ok(target) => self.run(account, &target, &fallback_webhook).await,
             Err(err) => failed(fallback_url, err),
         };
-        record.logs.extend(fallback.logs);
+        record.logs.extend(fallback.logs.iter().map(log_line));
         record.elapsed_us = elapsed_us(started);
         let result = match fallback.answer {
             Ok(document) => {
@@ -493,12 +493,21 @@ fn call_record(
         outcome,
         error,
         fallback: None,
-        logs: run.logs.clone(),
+        logs: run.logs.iter().map(log_line).collect(),
         twiml,
         elapsed_us: elapsed_us(started),
         date_created: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64),
+    }
+}
+
+/// A guest's log line as the call log keeps it.
+fn log_line(line: &GuestLog) -> LogLine {
+    LogLine {
+        level: line.level.clone(),
+        message: line.message.clone(),
+        fields: line.fields.clone(),
     }
 }
 

@@ -11,4 +11,6 @@ pub use check::{
 };
 pub use document::{Document, Policy, XML_DECLARATION, document};
 pub use schema::{CALL_EVENTS, dial_attribute_problem};
-pub use sip::{MAX_HEADERS_CHARS, MAX_URI_CHARS, REGIONS, STANDARD_HEADERS, TRANSPORTS, check_uri};
+pub use sip::{
+    EDGES, MAX_HEADERS_CHARS, MAX_URI_CHARS, REGIONS, STANDARD_HEADERS, TRANSPORTS, check_uri,
+};

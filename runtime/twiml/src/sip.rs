@@ -9,7 +9,20 @@ pub const MAX_URI_CHARS: usize = 255;
 /// Header part (after `?`) must be "under 1024 characters".
 pub const MAX_HEADERS_CHARS: usize = 1024;
 pub const TRANSPORTS: &[&str] = &["udp", "tcp", "tls"];
+/// Twilio's SIP regions, as `;region=` names them and as the label after `.sip.` of a domain's
+/// regional host name (`acme.sip.us1.twilio.com`).
 pub const REGIONS: &[&str] = &["us1", "us2", "ie1", "de1", "sg1", "jp1", "br1", "au1"];
+/// Twilio's edge locations, which also name a domain's regional host (`acme.sip.ashburn...`).
+pub const EDGES: &[&str] = &[
+    "ashburn",
+    "umatilla",
+    "dublin",
+    "frankfurt",
+    "singapore",
+    "tokyo",
+    "sao-paulo",
+    "sydney",
+];
 /// Headers passed on although their name does not start with `x-`: User-to-User (seed 002)
 /// and the standard caller-identity headers a PBX reads (RFC 3325, RFC 3455, the
 /// Remote-Party-ID draft). Compared case-insensitively, as SIP header names are.

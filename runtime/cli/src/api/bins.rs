@@ -9,7 +9,7 @@ use super::{
     ApiError, ApiResult, ByName, Call, PageOf, json_response, list, method_not_allowed, no_content,
     param, rfc2822,
 };
-use crate::store::{self, Bin, Store};
+use crate::store::{self, Bin};
 
 /// `FriendlyName` at most this long.
 const MAX_FRIENDLY_NAME: usize = 64;
@@ -18,7 +18,8 @@ pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
     match *method {
         Method::GET => {
             let to_json = |b: &Bin| bin_json(call, b);
-            let (page_of, by_name): (PageOf<_>, ByName<_>) = (Store::bins, Store::bin_by_name);
+            let (page_of, by_name): (PageOf<_>, ByName<_>) =
+                (|s, a, p| s.bins(a, p), |s, a, n| s.bin_by_name(a, n));
             list(
                 call,
                 "/TwimlBins.json",

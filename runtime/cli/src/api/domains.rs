@@ -7,7 +7,7 @@ use super::{
     ApiError, ApiResult, Call, PageOf, json_response, list, method_not_allowed, no_content, param,
     parse_bool, rfc2822,
 };
-use crate::store::{Domain, DomainFields, Store, StoreError};
+use crate::store::{Domain, DomainFields, StoreError};
 
 /// `FriendlyName` at most this long.
 const MAX_FRIENDLY_NAME: usize = 64;
@@ -16,7 +16,7 @@ pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
     match *method {
         Method::GET => {
             let to_json = |d: &Domain| domain_json(call, d);
-            let page_of: PageOf<_> = Store::domains;
+            let page_of: PageOf<_> = |s, a, p| s.domains(a, p);
             list(call, "/SIP/Domains.json", "domains", page_of, None, to_json).await
         }
         Method::POST => {

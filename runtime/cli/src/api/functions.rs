@@ -17,15 +17,17 @@ use super::{
 use crate::{
     folders::check_name,
     sandbox::CompileError,
-    store::{self, FunctionVersion, Store},
+    store::{self, FunctionVersion},
 };
 
 pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
     match *method {
         Method::GET => {
             let to_json = |f: &store::Function| function_json(call, f);
-            let (page_of, by_name): (PageOf<_>, ByName<_>) =
-                (Store::functions, Store::function_by_name);
+            let (page_of, by_name): (PageOf<_>, ByName<_>) = (
+                |s, a, p| s.functions(a, p),
+                |s, a, n| s.function_by_name(a, n),
+            );
             list(
                 call,
                 "/Functions.json",

@@ -371,9 +371,9 @@ pub(crate) fn page(call: &Call<'_>) -> ApiResult<Page> {
 }
 
 /// Reads one page of a collection from the store.
-pub(crate) type PageOf<T> = fn(&Store, &str, Page) -> Result<Listing<T>, StoreError>;
+pub(crate) type PageOf<T> = fn(&dyn Store, &str, Page) -> Result<Listing<T>, StoreError>;
 /// Finds an account's item by friendly name.
-pub(crate) type ByName<T> = fn(&Store, &str, &str) -> Result<Option<T>, StoreError>;
+pub(crate) type ByName<T> = fn(&dyn Store, &str, &str) -> Result<Option<T>, StoreError>;
 
 /// A GET on a collection (`path` under the account, items under `key`): one page, or with
 /// `FriendlyName` (when `by_name` is given) the one item of that name, since names are unique
@@ -393,12 +393,12 @@ pub(crate) async fn list<T: Send + 'static>(
         .blocking(move |app| {
             let store = app.tenants().store();
             match name {
-                Some((find, name)) => find(store, &account, &name).map(|item| Listing {
+                Some((find, name)) => find(store.as_ref(), &account, &name).map(|item| Listing {
                     total: u64::from(item.is_some()),
                     items: item.into_iter().collect(),
                     has_more: false,
                 }),
-                None => page_of(store, &account, page),
+                None => page_of(store.as_ref(), &account, page),
             }
         })
         .await??;

@@ -3,6 +3,7 @@
 //! or a data folder in this process), and comes back as TwiML and the dial plan it makes.
 
 use std::{io::Write as _, path::PathBuf};
+use twiml_edge_store::prelude::*;
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
@@ -15,7 +16,7 @@ use crate::{
     App, Config, FALLBACK_HEADER,
     signature::{self, Body},
     simulate::{self, DialPlan, Invite},
-    store::{Store, domain_base},
+    store::{SqliteStore, domain_base},
 };
 
 /// `twiml-edge call`.
@@ -163,7 +164,7 @@ async fn call_locally(
     data: &std::path::Path,
 ) -> anyhow::Result<Outcome> {
     let store =
-        Store::open(data).with_context(|| format!("failed to open the store in {data:?}"))?;
+        SqliteStore::open(data).with_context(|| format!("failed to open the store in {data:?}"))?;
     let host = request_host(invite)?;
     // Matched as `host_matches` does, by the store's index.
     let domain = store.domain_by_name(&host)?;

@@ -8,6 +8,7 @@ mod guest;
 mod remote;
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use twiml_edge_store::prelude::*;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -283,7 +284,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 fn account(command: AccountCommand) -> anyhow::Result<()> {
     let open = |data: &std::path::Path| {
-        crate::store::Store::open(data)
+        crate::store::SqliteStore::open(data)
             .with_context(|| format!("failed to open the store in {data:?}"))
     };
     match command {
