@@ -2,7 +2,7 @@
 # Drives servers with wrk, posting a realistic SIP webhook (tests/cases/webhook.form), and prints
 # requests/s of each target and its ratio to a native hyper handler doing the same job, all
 # measured in one run: the seed 004 job as a TwiML Bin, as a WebAssembly function (the e164
-# example, guests/examples/pstn-dial), and natively (runtime/examples/native-handler.rs).
+# example, guests/examples/pstn-dial), and natively (runtime/server/examples/native-handler.rs).
 #
 # Run: scripts/bench-wrk.sh     (ROUNDS=3 DURATION=5s CONNECTIONS=32 to change the load)
 # Needs wrk (apt-get install wrk) and the guests (scripts/build-guests.sh); builds the release
@@ -21,7 +21,8 @@ PORT_NATIVE=${PORT_NATIVE:-18182}
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 [ -f target/guests/pstn-dial.wasm ] || { echo "no guests: run scripts/build-guests.sh" >&2; exit 1; }
-cargo build --release -q -p twiml-edge-runtime --bin twiml-edge --example native-handler
+cargo build --release -q -p twiml-edge --bin twiml-edge
+cargo build --release -q -p twiml-edge-server --example native-handler
 
 work=$(mktemp -d)
 pids=()

@@ -36,7 +36,7 @@ if [ "$TWIML_EDGE_TOOLCHAIN" = debian ] \
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq rustc-web cargo-web rust-web-src >/dev/null
 fi
 
-cargo build -q -p twiml-edge-runtime --bin twiml-edge
+cargo build -q -p twiml-edge --bin twiml-edge
 rm -rf target/guests
 target/debug/twiml-edge build guests --out target/guests
 # Guests the runtime must refuse to load stay out of the folder the tests serve.

@@ -15,7 +15,7 @@ TOP=${TOP:-25}
 command -v perf >/dev/null || { echo "perf is missing: apt-get install -y linux-perf" >&2; exit 1; }
 [ -f target/guests/pstn-dial.wasm ] || { echo "no guests: run scripts/build-guests.sh" >&2; exit 1; }
 
-bench=$(cargo bench -q -p twiml-edge-runtime --bench sandbox --no-run --message-format=json 2>/dev/null \
+bench=$(cargo bench -q -p twiml-edge-sandbox --bench sandbox --no-run --message-format=json 2>/dev/null \
   | python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)

@@ -1,10 +1,19 @@
-//! The `twiml-edge` binary.
+//! The `twiml-edge` command line: the server, accounts, and the developer loop (`new`, `build`,
+//! `dev`, `deploy`, `call`, `logs`).
+
+mod call;
+mod commands;
+mod dev;
+mod guest;
+mod remote;
+mod simulate;
+mod toolchain;
 
 use std::io::IsTerminal as _;
 
 use clap::Parser;
+use commands::Cli;
 use tracing_subscriber::EnvFilter;
-use twiml_edge_runtime::Cli;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

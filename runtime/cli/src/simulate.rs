@@ -8,17 +8,17 @@ use std::{borrow::Cow, fmt, net::IpAddr};
 
 use quick_xml::{Reader, events::Event};
 
-use crate::twiml::{MAX_DIAL_PARTIES, check_uri as check_sip_uri, dial_attribute_problem};
+use twiml_edge_twiml::{MAX_DIAL_PARTIES, check_uri as check_sip_uri, dial_attribute_problem};
 
 /// The source address used when an [`Invite`] names none (a documentation address, RFC 5737).
-pub const DEFAULT_SOURCE_IP: &str = "203.0.113.10";
+pub(crate) const DEFAULT_SOURCE_IP: &str = "203.0.113.10";
 
 /// Deeper documents are refused rather than walked: TwiML nests three levels at most.
 const MAX_XML_DEPTH: usize = 32;
 
 /// Why an INVITE or a TwiML answer cannot be simulated; each message says what to fix.
 #[derive(Debug, thiserror::Error)]
-pub enum SimulateError {
+pub(crate) enum SimulateError {
     /// The INVITE's request URI is not a SIP URI.
     #[error("the request URI {uri:?} is not a SIP URI: {reason}")]
     RequestUri {
@@ -78,7 +78,7 @@ pub enum SimulateError {
 
 /// An inbound INVITE as a developer describes it.
 #[derive(Debug, Clone, Default)]
-pub struct Invite {
+pub(crate) struct Invite {
     /// `sip:+15125551212@acme.sip.us1.twilio.com;transport=tls`; its host is the `SipDomain`.
     pub request_uri: String,
     /// The From header: a URI, or `"Alice" <sip:alice@...>;tag=x` (display name and tag dropped).
@@ -106,7 +106,7 @@ pub struct Invite {
 ///
 /// Only `X-` headers and `User-to-User` become `SipHeader_*` parameters; the engine drops every
 /// other header, so this does too (after checking that its name is well-formed).
-pub fn webhook_params(invite: &Invite) -> Result<Vec<(String, String)>, SimulateError> {
+pub(crate) fn webhook_params(invite: &Invite) -> Result<Vec<(String, String)>, SimulateError> {
     let request_uri = invite.request_uri.trim();
     let domain = parse_sip_uri(request_uri)
         .map_err(|e| match e {
@@ -283,7 +283,7 @@ fn random_hex() -> std::io::Result<String> {
 
 /// A SIP URI taken apart: `sip:user@host:port;params?headers`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SipUriParts {
+pub(crate) struct SipUriParts {
     /// `sip` or `sips`, lowercase.
     pub scheme: String,
     /// The user part as written, without any `:password`; absent in `sip:pbx.example.com`.
@@ -299,7 +299,7 @@ pub struct SipUriParts {
 }
 
 /// Takes a `sip:` or `sips:` URI apart; the error says which part is wrong.
-pub fn parse_sip_uri(uri: &str) -> Result<SipUriParts, SimulateError> {
+pub(crate) fn parse_sip_uri(uri: &str) -> Result<SipUriParts, SimulateError> {
     let uri = uri.trim();
     let bad = |reason: String| SimulateError::SipUri {
         uri: uri.to_owned(),
@@ -464,7 +464,7 @@ fn percent_decode(text: &str) -> Result<String, String> {
 
 /// What a TwiML answer would make the engine do: every top-level verb of `<Response>`, in order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct DialPlan {
+pub(crate) struct DialPlan {
     /// The verbs in document order.
     pub verbs: Vec<Step>,
 }
@@ -472,7 +472,7 @@ pub struct DialPlan {
 /// One top-level verb.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "verb")]
-pub enum Step {
+pub(crate) enum Step {
     /// A `<Dial>` and everything it would ring.
     Dial {
         /// All targets at once, or one after another (`sequential="true"`).
@@ -504,7 +504,7 @@ pub enum Step {
 /// How a `<Dial>` with several targets rings them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum DialMode {
+pub(crate) enum DialMode {
     /// Ring every target at once; the first to answer wins.
     Parallel,
     /// Ring the targets in document order until one answers.
@@ -514,7 +514,7 @@ pub enum DialMode {
 /// One thing a `<Dial>` rings or joins.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind")]
-pub enum Target {
+pub(crate) enum Target {
     /// A `<Sip>` noun.
     Sip {
         /// The URI as written.
@@ -588,7 +588,7 @@ pub enum Target {
 /// Refuses what the engine would refuse while dialing (a malformed `<Sip>` URI, an unknown
 /// transport or region, an attribute value out of its set, an empty `<Dial>`), in the words and
 /// by the rules of the TwiML checker; other verbs are summarized, not checked.
-pub fn dial_plan(twiml: &str) -> Result<DialPlan, SimulateError> {
+pub(crate) fn dial_plan(twiml: &str) -> Result<DialPlan, SimulateError> {
     let response = parse_xml(twiml)?;
     let mut verbs = Vec::new();
     for node in &response.children {
@@ -1161,7 +1161,7 @@ fn printable(value: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::twiml::{CALL_EVENTS, MAX_URI_CHARS as MAX_SIP_URI_CHARS};
+    use twiml_edge_twiml::{CALL_EVENTS, MAX_URI_CHARS as MAX_SIP_URI_CHARS};
 
     const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 

@@ -28,7 +28,7 @@ const INSTALL_DEBIAN: &str = "install Debian's Rust with std sources, `apt-get i
 
 /// A Rust toolchain that can build `wasm32-unknown-unknown`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Toolchain {
+pub(crate) enum Toolchain {
     /// rustup's `wasm32-unknown-unknown` target, with the active toolchain's `cargo`.
     Rustup,
     /// Debian's `rustc-web` building std from `rust-web-src` (`-Zbuild-std`), linked with `linker`.
@@ -49,7 +49,7 @@ impl Toolchain {
     /// Finds a toolchain that can build wasm32-unknown-unknown: rustup's target if installed;
     /// else tries `rustup target add` (for at most two minutes, quietly); else Debian's rustc-web
     /// with std sources. The error says what to install, for both kinds of machine.
-    pub fn detect() -> Result<Self> {
+    pub(crate) fn detect() -> Result<Self> {
         if rustup_has_target() || rustup_add_target() {
             return Ok(Self::Rustup);
         }
@@ -63,7 +63,7 @@ impl Toolchain {
 
     /// `TWIML_EDGE_TOOLCHAIN=rustup|debian` forces one (for tests and CI); otherwise
     /// [`detect`](Self::detect).
-    pub fn from_env_or_detect() -> Result<Self> {
+    pub(crate) fn from_env_or_detect() -> Result<Self> {
         let value = std::env::var_os(TOOLCHAIN_ENV);
         let value = value
             .as_deref()
@@ -93,7 +93,7 @@ impl Toolchain {
 
     /// What builds the guests, for a person: "rustup's wasm32-unknown-unknown target" or
     /// "Debian's rustc 1.96.0 with -Zbuild-std".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Self::Rustup => format!("rustup's {TARGET} target"),
             Self::Debian { .. } => match debian_rustc_version() {
@@ -287,7 +287,7 @@ fn is_executable(path: &Path) -> bool {
 
 /// One cdylib the build produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Artifact {
+pub(crate) struct Artifact {
     /// The package's name, such as `pstn-dial`.
     pub name: String,
     /// The core module.
@@ -297,7 +297,7 @@ pub struct Artifact {
 /// Builds every cdylib package of the crate or workspace at `manifest_dir` (release profile) for
 /// wasm32-unknown-unknown into `target_dir`, calling `progress` with each line cargo prints for a
 /// person (Compiling x, warnings, errors), and returns the artifacts, sorted by name.
-pub fn build(
+pub(crate) fn build(
     toolchain: &Toolchain,
     manifest_dir: &Path,
     target_dir: &Path,
@@ -483,7 +483,7 @@ impl fmt::Display for ErrorLines {
 
 /// Where a new guest crate gets the SDK.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sdk {
+pub(crate) enum Sdk {
     /// A checkout's `guest-sdk` folder; a relative path is read from the new crate's folder.
     Path(PathBuf),
     /// A registry version requirement, such as `0.1`.
@@ -545,7 +545,7 @@ const TEMPLATE: &[(&str, &str)] = &[
 /// Writes the template into `dir/name` (refusing an existing non-empty folder, and a name that
 /// is not a valid cargo package name), substituting `{{name}}`, `{{crate_name}}` and `{{sdk}}`
 /// and dropping the `.tmpl` suffix. Returns the crate's folder.
-pub fn new_guest(dir: &Path, name: &str, sdk: &Sdk) -> Result<PathBuf> {
+pub(crate) fn new_guest(dir: &Path, name: &str, sdk: &Sdk) -> Result<PathBuf> {
     check_name(name)?;
     let dest = dir.join(name);
     if let Ok(meta) = fs::symlink_metadata(&dest) {

@@ -1,0 +1,596 @@
+//! The HTTP service: request -> webhook -> route -> function or bin -> TwiML check -> response.
+//!
+//! Three kinds of request arrive: webhooks for the operator's own folders (`/bins/NAME`,
+//! `/functions/NAME`), signed webhooks for accounts' content (`/voice/...`, see `voice`), and
+//! the management API (`/2010-04-01/...`, see `api`). [`App::handle`] takes any request body,
+//! so tests call it without a socket; `server` feeds it real connections.
+
+use std::{
+    path::PathBuf,
+    sync::{Arc, PoisonError, RwLock},
+    time::Instant,
+};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::{
+    Method, Request, Response, StatusCode,
+    body::Body,
+    header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue},
+    http::request::Parts,
+};
+use tracing::{Instrument, field::Empty};
+use twiml_edge_bins::Renderer;
+use twiml_edge_sandbox::CodeCache;
+
+use crate::{
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, api,
+    calls::CallLog,
+    error::{Error, Result},
+    folders::{Folders, load_bins},
+    tenants::Tenants,
+    voice::{self, Entry},
+    webhook::{self, Webhook},
+};
+use twiml_edge_e164::Region;
+use twiml_edge_sandbox::{Limits, Sandbox};
+use twiml_edge_store::{Account, FileCache, Quotas, SqliteStore};
+use twiml_edge_twiml::{self, DEFAULT_MAX_TWIML_BYTES, Policy, Rules};
+
+/// What the runtime serves and the limits it serves it with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Folder of TwiML Bin templates (`NAME.xml`, served at `/bins/NAME`).
+    pub templates: PathBuf,
+    /// Folder of voice functions (`NAME.wasm`, served at `/functions/NAME`).
+    pub functions: PathBuf,
+    /// Per-call limits of voice functions.
+    pub limits: Limits,
+    /// Home of the embedded store and the compiled-code cache.
+    pub data: PathBuf,
+    /// Region for reading national numbers in `e164`.
+    pub default_region: Region,
+    /// Largest webhook body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest function upload accepted, in bytes.
+    pub max_upload_bytes: usize,
+    /// Largest TwiML answer returned, in bytes.
+    pub max_twiml_bytes: usize,
+    /// Whether the folders' bins and functions may use enhanced SIP (several nouns next to a
+    /// `<Sip>` in one `<Dial>`).
+    pub enhanced_sip: bool,
+    /// Log TwiML schema findings of the folders' bins and functions instead of failing them.
+    pub twiml_warnings_only: bool,
+    /// The URL the SIP engine calls this server at (`https://edge.example.com`), when a proxy
+    /// in front changes scheme or host; signatures are checked against it.
+    pub public_url: Option<String>,
+    /// Function calls one account may run at once; `None` is a quarter of
+    /// `limits.max_concurrent_calls`, so no account can take every slot.
+    pub max_calls_per_account: Option<u32>,
+    /// What each account may keep.
+    pub quotas: Quotas,
+    /// Open connections held at once; the server waits for one to close before taking more.
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's headers, or idle between requests.
+    pub header_timeout: std::time::Duration,
+    /// How long a write to a client may wait for the client to read before the connection is
+    /// closed.
+    pub write_timeout: std::time::Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            templates: PathBuf::from(crate::DEFAULT_TEMPLATES_DIR),
+            functions: PathBuf::from(crate::DEFAULT_FUNCTIONS_DIR),
+            limits: Limits::default(),
+            data: PathBuf::from(crate::DEFAULT_DATA_DIR),
+            default_region: Region::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            max_twiml_bytes: DEFAULT_MAX_TWIML_BYTES,
+            enhanced_sip: false,
+            twiml_warnings_only: false,
+            public_url: None,
+            max_calls_per_account: None,
+            quotas: Quotas::default(),
+            max_connections: crate::DEFAULT_MAX_CONNECTIONS,
+            header_timeout: crate::DEFAULT_HEADER_TIMEOUT,
+            write_timeout: crate::DEFAULT_WRITE_TIMEOUT,
+        }
+    }
+}
+
+impl Config {
+    /// Function calls one account may run at once.
+    pub fn calls_per_account(&self) -> u32 {
+        self.max_calls_per_account
+            .unwrap_or(self.limits.max_concurrent_calls / 4)
+            .clamp(1, self.limits.max_concurrent_calls.max(1))
+    }
+}
+
+/// The runtime's HTTP service. Cheap to clone: clones share one compiled state.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub(crate) state: Arc<State>,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) config: Config,
+    pub(crate) sandbox: Arc<Sandbox>,
+    /// What calls may ask of the world outside the sandbox.
+    pub(crate) services: Arc<dyn twiml_edge_sandbox::Services>,
+    /// The operator's folders, replaced whole by [`App::reload_folders`].
+    folders: RwLock<Arc<Folders>>,
+    /// The accounts' content.
+    tenants: Tenants,
+    pub(crate) calls: CallLog,
+}
+
+/// The sandbox's compiled-code cache, kept in the store's data folder.
+#[derive(Debug)]
+struct CompiledCode(FileCache);
+
+impl CodeCache for CompiledCode {
+    fn load(&self, key: &str) -> Option<Vec<u8>> {
+        self.0.load(key)
+    }
+
+    fn save(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.0.save(key, bytes)
+    }
+
+    fn retain(&self, keep: &dyn Fn(&str) -> bool) -> usize {
+        self.0.retain(keep)
+    }
+}
+
+/// What calls may ask of the world: E.164 numbers, national ones read in the given region.
+#[derive(Debug)]
+pub struct PhoneNumbers(pub Region);
+
+impl twiml_edge_sandbox::Services for PhoneNumbers {
+    fn e164(&self, input: &str, region: Option<&str>) -> Option<String> {
+        let region = match region {
+            Some(code) => code.parse().ok()?,
+            None => self.0,
+        };
+        twiml_edge_e164::normalize(input, region)
+    }
+}
+
+/// Where a request path leads.
+#[derive(Debug, PartialEq, Eq)]
+enum Route<'a> {
+    Health,
+    Bin(&'a str),
+    Function(&'a str),
+    Account(Entry<'a>),
+    Api,
+}
+
+const WEBHOOK_METHODS: &str = "GET, POST";
+/// How long a webhook's body may take to arrive: the engine gives up on the whole exchange
+/// after 15 s.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+impl App {
+    /// Compiles the folders and everything the store under `config.data` holds; fails on the
+    /// first folder template or function refused.
+    pub fn new(config: Config) -> Result<Self> {
+        // Templates first: a broken one is refused before anything is created on disk.
+        let bins = load_bins(&config.templates, renderer(&config))?;
+        // The store first: it makes the data folder, private, before the cache goes inside it.
+        let store = SqliteStore::open(&config.data).map_err(|e| {
+            Error::Config(format!("cannot open the store in {:?}: {e}", config.data))
+        })?;
+        let store = Arc::new(store.with_quotas(config.quotas));
+        let compiled = config.data.join("compiled");
+        let cache = FileCache::open(&compiled).map_err(|e| {
+            Error::Config(format!(
+                "cannot open the compiled-code cache {compiled:?}: {e}"
+            ))
+        })?;
+        let cache: Arc<dyn CodeCache> = Arc::new(CompiledCode(cache));
+        let sandbox = Sandbox::new(config.limits, Some(cache))
+            .map_err(|e| Error::Config(format!("cannot start the sandbox: {e:#}")))?;
+        let sandbox = Arc::new(sandbox);
+        let folders = Folders::load_with(bins, &config, &sandbox)?;
+        let tenants = Tenants::load(
+            store.clone(),
+            &sandbox,
+            config.default_region,
+            config.calls_per_account(),
+        )
+        .map_err(|e| Error::Config(format!("cannot load the store: {e:#}")))?;
+        let calls = CallLog::start(store);
+        let app = Self {
+            state: Arc::new(State {
+                services: Arc::new(PhoneNumbers(config.default_region)),
+                config,
+                sandbox,
+                folders: RwLock::new(Arc::new(folders)),
+                tenants,
+                calls,
+            }),
+        };
+        app.trim_compiled_cache();
+        Ok(app)
+    }
+
+    /// Drops compiled code no served function was compiled from: after a delete or a new
+    /// version, and at start for what an earlier run left.
+    pub(crate) fn trim_compiled_cache(&self) {
+        let mut in_use: std::collections::HashSet<String> = self
+            .folders()
+            .functions
+            .all()
+            .map(|f| f.digest().to_owned())
+            .collect();
+        in_use.extend(self.tenants().function_digests());
+        self.state.sandbox.retain_cache(&in_use);
+    }
+
+    /// The compiled content of the templates and functions folders, as now served.
+    pub fn folders(&self) -> Arc<Folders> {
+        self.state
+            .folders
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Compiles the folders again and serves the result; when anything is refused, the
+    /// folders already served stay as they were. Requests under way finish on what they
+    /// started with.
+    pub fn reload_folders(&self) -> Result<()> {
+        let folders = Folders::load(
+            &self.state.config,
+            renderer(&self.state.config),
+            &self.state.sandbox,
+        )?;
+        *self
+            .state
+            .folders
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(folders);
+        Ok(())
+    }
+
+    /// The sandbox functions run in.
+    pub fn sandbox(&self) -> &Arc<Sandbox> {
+        &self.state.sandbox
+    }
+
+    /// What the runtime serves and the limits it serves it with.
+    pub fn config(&self) -> &Config {
+        &self.state.config
+    }
+
+    pub(crate) fn tenants(&self) -> &Tenants {
+        &self.state.tenants
+    }
+
+    /// The account `sid`: from memory, else (one created by the CLI since start, or nobody's)
+    /// read from the store off the async threads.
+    /// What is not an account sid, and a sid the store lacked a moment ago, is answered without
+    /// a read.
+    pub(crate) async fn account(&self, sid: &str) -> anyhow::Result<Option<Account>> {
+        if let Some(account) = self.tenants().cached_account(sid) {
+            return Ok(Some(account));
+        }
+        if !is_sid(sid, "AC") || self.tenants().known_missing(sid) {
+            return Ok(None);
+        }
+        let (app, sid) = (self.clone(), sid.to_owned());
+        tokio::task::spawn_blocking(move || app.tenants().account(&sid)).await?
+    }
+
+    /// Answers one HTTP request; never fails: errors become JSON responses.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: Body,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let started = Instant::now();
+        let span = tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = request.uri().path(),
+            call_sid = Empty,
+            sip_domain = Empty,
+            bin = Empty,
+            function = Empty,
+            status = Empty,
+            elapsed_us = Empty,
+        );
+        let response = self
+            .respond(request)
+            .instrument(span.clone())
+            .await
+            .unwrap_or_else(|err| {
+                span.in_scope(|| log_error(&err));
+                err.into_response()
+            });
+        span.record("status", response.status().as_u16());
+        span.record("elapsed_us", started.elapsed().as_micros() as u64);
+        span.in_scope(|| tracing::info!("answered"));
+        response
+    }
+
+    async fn respond<B>(&self, request: Request<B>) -> Result<Response<Full<Bytes>>>
+    where
+        B: Body,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let (parts, body) = request.into_parts();
+        let route = route(parts.uri.path())?;
+        match route {
+            Route::Health => {
+                return Ok(text_response("text/plain; charset=utf-8", "ok\n".into()));
+            }
+            Route::Api => {
+                let max_upload = self.state.config.max_upload_bytes;
+                return Ok(api::handle(self, parts, body, max_upload).await);
+            }
+            _ => {}
+        }
+        if parts.method != Method::GET && parts.method != Method::POST {
+            return Err(Error::MethodNotAllowed {
+                method: parts.method.to_string(),
+                allow: WEBHOOK_METHODS,
+            });
+        }
+        let body = if parts.method == Method::POST {
+            self.read_body(&parts, body).await?
+        } else {
+            Bytes::new()
+        };
+        let webhook = webhook::from_request(&parts, &body)?;
+        record_call(&webhook);
+        let span = tracing::Span::current();
+        let answer = match route {
+            Route::Account(entry) => {
+                return self.account_webhook(entry, &parts, &body, webhook).await;
+            }
+            Route::Bin(name) => {
+                span.record("bin", name);
+                self.folders().bins.render(name, &webhook)?
+            }
+            Route::Function(name) => {
+                span.record("function", name);
+                let function = self.folders().functions.get(name)?.clone();
+                self.state
+                    .sandbox
+                    .call(&function, &webhook, &self.state.services)
+                    .await
+                    .answer
+                    .map_err(|failure| Error::Function {
+                        name: name.to_owned(),
+                        failure,
+                    })?
+            }
+            Route::Health | Route::Api => unreachable!("answered above"),
+        };
+        let config = &self.state.config;
+        let policy = Policy {
+            rules: Rules {
+                enhanced_sip: config.enhanced_sip,
+                max_bytes: config.max_twiml_bytes,
+            },
+            warnings_only: config.twiml_warnings_only,
+        };
+        let document = checked(&answer, &policy)?;
+        Ok(twiml_response(document.text, None))
+    }
+
+    async fn read_body<B>(&self, parts: &Parts, body: B) -> Result<Bytes>
+    where
+        B: Body,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let limit = self.state.config.max_body_bytes;
+        let too_large = || Error::PayloadTooLarge { limit };
+        let declared = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit as u64) {
+            return Err(too_large());
+        }
+        let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect());
+        match read.await {
+            Err(_) => Err(Error::Timeout(format!(
+                "the request body did not arrive within {} s",
+                BODY_TIMEOUT.as_secs()
+            ))),
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(err)) if err.is::<LengthLimitError>() => Err(too_large()),
+            Ok(Err(err)) => Err(Error::BadRequest(format!(
+                "the request body could not be read: {err}"
+            ))),
+        }
+    }
+}
+
+/// `answer` as a TwiML document held to `policy`; the schema findings it lets through are
+/// logged.
+pub(crate) fn checked(answer: &str, policy: &Policy) -> Result<twiml_edge_twiml::Document> {
+    let document = twiml_edge_twiml::document(answer, policy).map_err(Error::InvalidTwiml)?;
+    for finding in &document.warnings {
+        tracing::warn!(
+            rule = finding.rule,
+            line = finding.line,
+            "TwiML schema warning: {}",
+            finding.message
+        );
+    }
+    Ok(document)
+}
+
+/// What renders the folders' bins: the configured region and TwiML size.
+pub(crate) fn renderer(config: &Config) -> Arc<Renderer> {
+    Arc::new(Renderer::new(config.default_region, config.max_twiml_bytes))
+}
+
+fn route(path: &str) -> Result<Route<'_>> {
+    if path == "/healthz" {
+        return Ok(Route::Health);
+    }
+    if path.starts_with(api::API_PREFIX) {
+        return Ok(Route::Api);
+    }
+    let segment = |prefix| {
+        path.strip_prefix(prefix)
+            .filter(|name: &&str| !name.is_empty() && !name.contains('/'))
+    };
+    let account = |entry| Ok(Route::Account(entry));
+    if let Some(name) = segment("/bins/") {
+        Ok(Route::Bin(name))
+    } else if let Some(name) = segment("/functions/") {
+        Ok(Route::Function(name))
+    } else if let Some(sid) = segment("/voice/functions/") {
+        account(Entry::Function(sid))
+    } else if let Some(sid) = segment("/voice/bins/") {
+        account(Entry::Bin(sid))
+    } else if path == "/voice" {
+        account(Entry::Domain(None))
+    } else if path == "/voice/status" {
+        account(Entry::DomainStatus(None))
+    } else if let Some(rest) = path.strip_prefix("/voice/domains/") {
+        match rest.split_once('/') {
+            None if !rest.is_empty() => account(Entry::Domain(Some(rest))),
+            Some((key, "status")) if !key.is_empty() => account(Entry::DomainStatus(Some(key))),
+            _ => Err(not_served(path)),
+        }
+    } else {
+        Err(not_served(path))
+    }
+}
+
+/// Whether `value` is `prefix` and 32 hex digits, as every sid is.
+pub(crate) fn is_sid(value: &str, prefix: &str) -> bool {
+    value.len() == 34
+        && value.starts_with(prefix)
+        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn not_served(path: &str) -> Error {
+    Error::NotFound(format!(
+        "nothing is served at {path:?}: TwiML Bins answer at /bins/NAME, functions at \
+         /functions/NAME, accounts' content at /voice/..., the API at /2010-04-01/Accounts/..."
+    ))
+}
+
+fn record_call(webhook: &Webhook) {
+    let span = tracing::Span::current();
+    if let Some(call_sid) = webhook.call_sid() {
+        span.record("call_sid", call_sid);
+    }
+    if let Some(domain) = webhook.sip_domain() {
+        span.record("sip_domain", domain);
+    }
+}
+
+fn log_error(err: &Error) {
+    if err.status().is_server_error() {
+        tracing::error!(code = err.code(), "{err}");
+    } else {
+        tracing::warn!(code = err.code(), "{err}");
+    }
+}
+
+/// A TwiML answer; `fallback` is the `ErrorCode` the fallback ran for, when it did.
+pub(crate) fn twiml_response(document: String, fallback: Option<&str>) -> Response<Full<Bytes>> {
+    let mut response = text_response("text/xml; charset=utf-8", document);
+    if let Some(code) = fallback.and_then(|c| HeaderValue::from_str(c).ok()) {
+        response.headers_mut().insert(voice::FALLBACK_HEADER, code);
+    }
+    response
+}
+
+fn text_response(content_type: &'static str, body: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(CONTENT_TYPE, content_type)
+        .body(Full::new(Bytes::from(body)))
+        .expect("static headers are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(templates: &[(&str, &str)]) -> (App, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("templates");
+        std::fs::create_dir(&folder).unwrap();
+        for (name, source) in templates {
+            std::fs::write(folder.join(format!("{name}.xml")), source).unwrap();
+        }
+        let config = Config {
+            templates: folder,
+            functions: dir.path().join("functions"),
+            data: dir.path().join("data"),
+            ..Config::default()
+        };
+        (App::new(config).unwrap(), dir)
+    }
+
+    async fn call(app: &App, request: Request<Full<Bytes>>) -> (StatusCode, String) {
+        let response = app.handle(request).await;
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    fn post(uri: &str, body: &'static str) -> Request<Full<Bytes>> {
+        Request::post(uri)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from_static(body.as_bytes())))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn renders_a_bin_without_a_socket() {
+        let (app, _dir) = app(&[("hello", "<Response><Say>{{Name}}</Say></Response>")]);
+        let (status, body) = call(&app, post("/bins/hello?Name=Jane", "")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            format!(
+                "{}<Response><Say>Jane</Say></Response>",
+                twiml_edge_twiml::XML_DECLARATION
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn errors_are_json_with_status_and_code() {
+        let (app, _dir) = app(&[("hello", "<Response/>")]);
+        let (status, body) = call(&app, post("/bins/missing", "")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["code"], "not_found");
+        assert_eq!(json["status"], 404);
+        let request = Request::put("/bins/hello")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = app.handle(request).await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()["allow"], WEBHOOK_METHODS);
+    }
+
+    #[test]
+    fn routes() {
+        assert_eq!(route("/bins/a-b_c").unwrap(), Route::Bin("a-b_c"));
+        assert_eq!(route("/functions/f").unwrap(), Route::Function("f"));
+        assert_eq!(route("/healthz").unwrap(), Route::Health);
+        for path in ["/", "/bins/", "/bins/a/b", "/other"] {
+            assert!(route(path).is_err(), "{path}");
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! What the accounts serve: their compiled functions and bins and their SIP domains, held in
+//! memory so a webhook never waits on the database, loaded from the store at start and updated
+//! after every write the API commits.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context as _;
+use twiml_edge_bins::{CompiledBin, Renderer};
+
+use twiml_edge_e164::Region;
+use twiml_edge_sandbox::{CompiledFunction, Sandbox};
+use twiml_edge_store::{Account, Bin, Domain, Store, domain_base};
+use twiml_edge_twiml::DEFAULT_MAX_TWIML_BYTES;
+
+/// How long a sid the store did not have is answered as missing without asking it again: an
+/// account the CLI creates while the server runs is found within this.
+const MISSING_FOR: Duration = Duration::from_secs(1);
+/// Missing sids remembered at most; beyond, the oldest are forgotten.
+const MISSING_ENTRIES: usize = 4096;
+
+/// Every account's servable content.
+#[derive(Debug)]
+pub(crate) struct Tenants {
+    store: Arc<dyn Store>,
+    /// Held across each store write and the registry update that follows it.
+    writes: Mutex<()>,
+    accounts: RwLock<HashMap<String, Account>>,
+    /// Sids the store lacked, and when it was asked: callers choose sids, so each must not
+    /// cost a database read every time.
+    missing: quick_cache::sync::Cache<String, Instant>,
+    /// Each account's share of the call slots, made when first needed.
+    shares: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    /// Calls one account may run at once.
+    calls_per_account: u32,
+    /// Each account's turn to compile: one upload at a time each, so no account's uploads fill
+    /// the pool while another's wait.
+    compile_turns: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    functions: RwLock<HashMap<String, Hosted<CompiledFunction>>>,
+    /// Compiles and renders every account's bins; immutable, so renders share it without a lock.
+    renderer: Arc<Renderer>,
+    /// Each bin on its own: a render holds its bin, not this lock.
+    bins: RwLock<HashMap<String, Hosted<Arc<CompiledBin>>>>,
+    domains: RwLock<Domains>,
+}
+
+/// A compiled function or bin and the account that owns it.
+#[derive(Debug, Clone)]
+pub(crate) struct Hosted<T> {
+    pub(crate) account_sid: String,
+    pub(crate) item: T,
+}
+
+#[derive(Debug, Default)]
+struct Domains {
+    by_sid: HashMap<String, Domain>,
+    /// `domain_base` of the domain name to sid.
+    by_name: HashMap<String, String>,
+}
+
+impl Tenants {
+    /// Loads and compiles everything the store holds. A function whose stored wasm no longer
+    /// matches its hash, or no longer compiles, is logged and left out rather than served.
+    pub(crate) fn load(
+        store: Arc<dyn Store>,
+        sandbox: &Sandbox,
+        region: Region,
+        calls_per_account: u32,
+    ) -> anyhow::Result<Self> {
+        let accounts = store
+            .accounts()
+            .context("failed to read accounts")?
+            .into_iter()
+            .map(|a| (a.sid.clone(), a))
+            .collect();
+        let mut functions = HashMap::new();
+        for function in store.all_functions().context("failed to read functions")? {
+            match compile_stored(store.as_ref(), sandbox, &function) {
+                Ok(compiled) => {
+                    functions.insert(function.sid.clone(), compiled);
+                }
+                Err(err) => tracing::error!(
+                    function = %function.sid,
+                    "not serving function {:?}: {err:#}",
+                    function.friendly_name
+                ),
+            }
+        }
+        let renderer = Arc::new(Renderer::new(region, DEFAULT_MAX_TWIML_BYTES));
+        let mut bins = HashMap::new();
+        for bin in store.all_bins().context("failed to read TwiML bins")? {
+            match compile_bin(&renderer, &bin) {
+                Ok(hosted) => {
+                    bins.insert(bin.sid.clone(), hosted);
+                }
+                Err(err) => tracing::error!(bin = %bin.sid, "not serving TwiML bin: {err}"),
+            }
+        }
+        let mut domains = Domains::default();
+        for domain in store.all_domains().context("failed to read SIP domains")? {
+            domains.insert(domain);
+        }
+        tracing::info!(
+            functions = functions.len(),
+            bins = bins.len(),
+            domains = domains.by_sid.len(),
+            "account content loaded"
+        );
+        Ok(Self {
+            store,
+            writes: Mutex::new(()),
+            accounts: RwLock::new(accounts),
+            missing: quick_cache::sync::Cache::new(MISSING_ENTRIES),
+            shares: Mutex::new(HashMap::new()),
+            calls_per_account,
+            compile_turns: Mutex::new(HashMap::new()),
+            functions: RwLock::new(functions),
+            renderer,
+            bins: RwLock::new(bins),
+            domains: RwLock::new(domains),
+        })
+    }
+
+    /// A turn to write: hold it across a store write and the registry update after it.
+    pub(crate) fn writing(&self) -> MutexGuard<'_, ()> {
+        self.writes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The store behind this registry.
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The account `sid` if it is in memory.
+    pub(crate) fn cached_account(&self, sid: &str) -> Option<Account> {
+        read(&self.accounts).get(sid).cloned()
+    }
+
+    /// Whether `sid` was looked up in the store lately and not found.
+    pub(crate) fn known_missing(&self, sid: &str) -> bool {
+        self.missing
+            .get(sid)
+            .is_some_and(|asked| asked.elapsed() < MISSING_FOR)
+    }
+
+    /// The account `sid`; one created by the CLI while the server runs is read from the store
+    /// (a blocking read: off the async threads, call [`Tenants::cached_account`] and
+    /// [`Tenants::known_missing`] first).
+    pub(crate) fn account(&self, sid: &str) -> anyhow::Result<Option<Account>> {
+        if let Some(account) = self.cached_account(sid) {
+            return Ok(Some(account));
+        }
+        if self.known_missing(sid) {
+            return Ok(None);
+        }
+        let Some(found) = self.store.account(sid)? else {
+            self.missing.insert(sid.to_owned(), Instant::now());
+            return Ok(None);
+        };
+        Ok(Some(self.remember_read(found)))
+    }
+
+    /// Remembers an account read from the store, unless an update through the API landed while
+    /// it was read: what is in memory then is newer, and is what it returns.
+    fn remember_read(&self, found: Account) -> Account {
+        write(&self.accounts)
+            .entry(found.sid.clone())
+            .or_insert(found)
+            .clone()
+    }
+
+    /// Remembers an account written through the API.
+    pub(crate) fn put_account(&self, account: Account) {
+        write(&self.accounts).insert(account.sid.clone(), account);
+    }
+
+    /// A slot of the account's share of the call slots, or `None` when it runs as many calls as
+    /// it may.
+    pub(crate) fn call_slot(&self, account_sid: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let share = self
+            .shares
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(account_sid.to_owned())
+            .or_insert_with(|| {
+                Arc::new(tokio::sync::Semaphore::new(self.calls_per_account as usize))
+            })
+            .clone();
+        share.try_acquire_owned().ok()
+    }
+
+    /// Calls one account may run at once.
+    pub(crate) fn calls_per_account(&self) -> u32 {
+        self.calls_per_account
+    }
+
+    /// The account's turn to compile an upload, waited for: its uploads compile one at a time.
+    pub(crate) async fn compile_turn(
+        &self,
+        account_sid: &str,
+    ) -> tokio::sync::OwnedSemaphorePermit {
+        let turn = self
+            .compile_turns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(account_sid.to_owned())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(1)))
+            .clone();
+        turn.acquire_owned()
+            .await
+            .expect("a compile turn is never closed")
+    }
+
+    /// The digests of the wasm every served function was compiled from.
+    pub(crate) fn function_digests(&self) -> Vec<String> {
+        read(&self.functions)
+            .values()
+            .map(|hosted| hosted.item.digest().to_owned())
+            .collect()
+    }
+
+    /// The compiled function `sid` and its owner.
+    pub(crate) fn function(&self, sid: &str) -> Option<Hosted<CompiledFunction>> {
+        read(&self.functions).get(sid).cloned()
+    }
+
+    /// Serves `function` (compiled) in place of any earlier version.
+    pub(crate) fn put_function(&self, account_sid: &str, sid: &str, function: CompiledFunction) {
+        let hosted = Hosted {
+            account_sid: account_sid.to_owned(),
+            item: function,
+        };
+        write(&self.functions).insert(sid.to_owned(), hosted);
+    }
+
+    /// Stops serving function `sid`.
+    pub(crate) fn remove_function(&self, sid: &str) {
+        write(&self.functions).remove(sid);
+    }
+
+    /// The compiled bin `sid` and its owner.
+    pub(crate) fn bin(&self, sid: &str) -> Option<Hosted<Arc<CompiledBin>>> {
+        read(&self.bins).get(sid).cloned()
+    }
+
+    /// What renders every account's bins.
+    pub(crate) fn renderer(&self) -> &Renderer {
+        &self.renderer
+    }
+
+    /// Compiles and serves `bin` in place of any earlier version; a template that does not
+    /// parse is refused with its line and nothing changes.
+    pub(crate) fn put_bin(&self, bin: &Bin) -> crate::Result<()> {
+        let hosted = compile_bin(&self.renderer, bin)?;
+        write(&self.bins).insert(bin.sid.clone(), hosted);
+        Ok(())
+    }
+
+    /// Checks that `template` compiles, without serving it.
+    pub(crate) fn check_template(&self, template: &str) -> crate::Result<()> {
+        self.renderer
+            .compile("check", template, "the template")
+            .map(drop)
+            .map_err(crate::Error::from)
+    }
+
+    /// Stops serving bin `sid`.
+    pub(crate) fn remove_bin(&self, sid: &str) {
+        write(&self.bins).remove(sid);
+    }
+
+    /// The domain named `name` (case-insensitive) in any regional form: the engine sends
+    /// `acme.sip.us1.twilio.com` for the domain created as `acme.sip.twilio.com`.
+    pub(crate) fn domain_by_name(&self, name: &str) -> Option<Domain> {
+        let domains = read(&self.domains);
+        let sid = domains.by_name.get(&domain_base(name))?;
+        domains.by_sid.get(sid).cloned()
+    }
+
+    /// The domain `sid`.
+    pub(crate) fn domain_by_sid(&self, sid: &str) -> Option<Domain> {
+        read(&self.domains).by_sid.get(sid).cloned()
+    }
+
+    /// Routes to `domain` as the store now has it.
+    pub(crate) fn put_domain(&self, domain: Domain) {
+        let mut domains = write(&self.domains);
+        domains.remove(&domain.sid);
+        domains.insert(domain);
+    }
+
+    /// Stops routing to domain `sid`.
+    pub(crate) fn remove_domain(&self, sid: &str) {
+        write(&self.domains).remove(sid);
+    }
+}
+
+/// Compiles a stored bin, named after its sid and friendly name in errors.
+fn compile_bin(renderer: &Renderer, bin: &Bin) -> crate::Result<Hosted<Arc<CompiledBin>>> {
+    let origin = format!("TwiML bin {} ({:?})", bin.sid, bin.friendly_name);
+    Ok(Hosted {
+        account_sid: bin.account_sid.clone(),
+        item: Arc::new(
+            renderer
+                .compile(&bin.sid, &bin.template, &origin)
+                .map_err(crate::Error::from)?,
+        ),
+    })
+}
+
+impl Domains {
+    fn insert(&mut self, domain: Domain) {
+        let name = domain_base(&domain.fields.domain_name);
+        self.by_name.insert(name, domain.sid.clone());
+        self.by_sid.insert(domain.sid.clone(), domain);
+    }
+
+    /// Forgets domain `sid`, and its name only if the name still routes to it.
+    fn remove(&mut self, sid: &str) {
+        if let Some(old) = self.by_sid.remove(sid) {
+            let name = domain_base(&old.fields.domain_name);
+            if self.by_name.get(&name).is_some_and(|s| s == sid) {
+                self.by_name.remove(&name);
+            }
+        }
+    }
+}
+
+/// Compiles a stored function from its blob (the sandbox's cache makes this a load).
+pub(crate) fn compile_stored(
+    store: &dyn Store,
+    sandbox: &Sandbox,
+    function: &twiml_edge_store::Function,
+) -> anyhow::Result<Hosted<CompiledFunction>> {
+    let wasm = store
+        .blob(&function.version.sha256)
+        .with_context(|| format!("failed to read version {}", function.version.sid))?;
+    let compiled = sandbox.compile(&function.friendly_name, &wasm)?;
+    Ok(Hosted {
+        account_sid: function.account_sid.clone(),
+        item: compiled,
+    })
+}
+
+// A panic while holding one of these locks leaves plain maps behind, still consistent: keep
+// serving rather than poisoning every later webhook.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use twiml_edge_sandbox::Limits;
+    use twiml_edge_store::AccountUpdate;
+
+    fn tenants(dir: &std::path::Path) -> (Arc<dyn Store>, Tenants) {
+        let store = Arc::new(twiml_edge_store::SqliteStore::open(dir).unwrap());
+        let sandbox = Sandbox::new(Limits::default(), None).unwrap();
+        let tenants = Tenants::load(store.clone(), &sandbox, Region::default(), 2).unwrap();
+        (store, tenants)
+    }
+
+    #[test]
+    fn a_missing_account_is_not_read_again_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, tenants) = tenants(dir.path());
+        let sid = format!("AC{}", "0".repeat(32));
+        assert_eq!(tenants.account(&sid).unwrap(), None);
+        assert!(tenants.known_missing(&sid));
+        // One created since (by the CLI) is found once the memory of its absence expires.
+        store.import_account(&sid, &"1".repeat(32), "late").unwrap();
+        assert_eq!(tenants.account(&sid).unwrap(), None);
+        std::thread::sleep(MISSING_FOR);
+        assert_eq!(
+            tenants.account(&sid).unwrap().unwrap().friendly_name,
+            "late"
+        );
+    }
+
+    #[test]
+    fn a_lazy_load_never_overwrites_a_newer_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, tenants) = tenants(dir.path());
+        let stale = store.create_account("A").unwrap();
+        // An update through the API lands in memory while a lazy load still holds the older row.
+        let update = AccountUpdate {
+            validate_signatures: Some(false),
+            ..AccountUpdate::default()
+        };
+        let updated = store.update_account(&stale.sid, &update).unwrap().unwrap();
+        tenants.put_account(updated.clone());
+        assert_eq!(tenants.remember_read(stale), updated);
+        assert_eq!(tenants.account(&updated.sid).unwrap(), Some(updated));
+    }
+
+    #[test]
+    fn an_account_runs_at_most_its_share_of_calls() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_store, tenants) = tenants(dir.path());
+        let first = tenants.call_slot("ACa").unwrap();
+        let _second = tenants.call_slot("ACa").unwrap();
+        assert!(tenants.call_slot("ACa").is_none());
+        assert!(tenants.call_slot("ACb").is_some(), "shares are per account");
+        drop(first);
+        assert!(tenants.call_slot("ACa").is_some());
+    }
+}
