@@ -130,7 +130,7 @@ async fn a_call_that_runs_long_answers_and_logs_once() {
     let call = |rounds: &str| {
         let webhook = Webhook::from_params("POST", "/functions/slow", [("Rounds", rounds)]);
         let (sandbox, function, services) = (&sandbox, &function, &services);
-        async move { sandbox.call(function, &webhook, &services).await }
+        async move { sandbox.call(function, &webhook, services).await }
     };
 
     let quick = call("1000").await;

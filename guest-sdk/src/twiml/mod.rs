@@ -35,6 +35,9 @@ macro_rules! wire_enum {
         }
 
         impl $ty {
+            /// Every value, in the order declared.
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)*];
+
             /// The value as TwiML writes it.
             pub fn as_str(self) -> &'static str {
                 match self {

@@ -7,9 +7,9 @@ use super::{CallEvent, Codec, Element, MachineDetection, Method, Region, Transpo
 /// A SIP URI, as the text of `<Sip>`, `<Uri>` or `<Refer><Sip>`:
 /// `sip:user@host[:port][;transport=..][;region=..][?x-header=value&...]`.
 ///
-/// Limits (SPEC §5; not enforced, see [`SipUri::check`]): the URI must be under 255 characters
-/// and its header part (after `?`) under 1024; headers must start with `x-`, except
-/// `User-to-User` and a few standard identity headers.
+/// Limits (SPEC §5; not enforced, see [`SipUri::check`]): the URI may have 255 characters and
+/// its header part (after `?`) under 1024; headers must start with `x-`, except `User-to-User`
+/// and a few standard identity headers.
 ///
 /// ```
 /// use twiml_edge_sdk::twiml::{Region, SipUri, Transport};
@@ -37,10 +37,10 @@ pub struct SipUri {
 }
 
 impl SipUri {
-    /// Most characters the URI (without headers) may have, exclusive.
-    pub const MAX_URI_CHARS: usize = 255;
-    /// Most characters the header part (after `?`) may have, exclusive.
-    pub const MAX_HEADER_CHARS: usize = 1024;
+    /// Most characters the URI (without headers) may have.
+    pub const MAX_URI_CHARS: usize = twiml_edge_twiml::MAX_URI_CHARS;
+    /// The header part (after `?`) must have fewer characters than this.
+    pub const MAX_HEADER_CHARS: usize = twiml_edge_twiml::MAX_HEADERS_CHARS;
 
     /// Parses `uri` (`user@host`, `sip:user@host:5061;transport=tls?x-a=b`, ...), adding the
     /// `sip:` scheme when there is no `sip:` or `sips:` one. Parameters and headers already
@@ -149,42 +149,16 @@ impl SipUri {
         self
     }
 
-    /// Checks the SPEC §5 limits: URI under 255 characters, headers under 1024, and header
-    /// names that the SIP engine passes on (`x-...`, `User-to-User`, standard identity headers).
+    /// Checks the URI as twiml-edge's TwiML check will (the same code): its structure, the
+    /// SPEC §5 limits (255 characters before `?`, headers under 1024), transport and region
+    /// values, and header names the engine passes on (`x-...`, `User-to-User`, standard identity
+    /// headers). The error is the check's first finding.
     pub fn check(&self) -> Result<(), String> {
-        const STANDARD: [&str; 5] = [
-            "User-to-User",
-            "Remote-Party-ID",
-            "P-Asserted-Identity",
-            "P-Preferred-Identity",
-            "P-Called-Party-ID",
-        ];
-        let text = self.to_string();
-        let (uri, headers) = text.split_once('?').unwrap_or((&text, ""));
-        let chars = uri.chars().count();
-        if chars >= Self::MAX_URI_CHARS {
-            return Err(format!(
-                "sip uri {uri:?} has {chars} characters; it must have under {}",
-                Self::MAX_URI_CHARS
-            ));
-        }
-        let chars = headers.chars().count();
-        if chars >= Self::MAX_HEADER_CHARS {
-            return Err(format!(
-                "sip uri headers have {chars} characters; they must have under {}",
-                Self::MAX_HEADER_CHARS
-            ));
-        }
-        for header in &self.headers {
-            let name = header.split('=').next().unwrap_or_default();
-            let custom = name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-"));
-            if !custom && !STANDARD.iter().any(|s| s.eq_ignore_ascii_case(name)) {
-                return Err(format!(
-                    "sip header {name:?} would be dropped; custom headers must start with \"x-\""
-                ));
-            }
-        }
-        Ok(())
+        let mut first = None;
+        twiml_edge_twiml::check_uri(&self.to_string(), "<Sip>", &mut |_, message| {
+            first.get_or_insert(message);
+        });
+        first.map_or(Ok(()), Err)
     }
 }
 
@@ -468,14 +442,20 @@ mod tests {
                 .check(),
             Ok(())
         );
-        let long_host = format!("a@{}.example.com", "h".repeat(240));
-        let err = SipUri::new(long_host).check().unwrap_err();
-        assert!(err.contains("must have under 255"), "{err}");
+        // The checker's boundary: 255 characters before '?' pass, 256 do not.
+        let host = |n: usize| format!("a@{}.com", "h".repeat(n));
+        let longest = SipUri::new(host(SipUri::MAX_URI_CHARS - "sip:a@.com".len()));
+        assert_eq!(longest.to_string().len(), SipUri::MAX_URI_CHARS);
+        assert_eq!(longest.check(), Ok(()));
+        let err = SipUri::new(host(SipUri::MAX_URI_CHARS - "sip:a@.com".len() + 1))
+            .check()
+            .unwrap_err();
+        assert!(err.contains("256 characters long"), "{err}");
         let err = SipUri::new("a@example.com")
             .header("x-big", "v".repeat(1100))
             .check()
             .unwrap_err();
-        assert!(err.contains("must have under 1024"), "{err}");
+        assert!(err.contains("must be under 1024"), "{err}");
         let err = SipUri::new("a@example.com")
             .header("Customer", "42")
             .check()

@@ -368,4 +368,28 @@ mod tests {
         assert_eq!(Codec::G722.as_str(), "G722");
         assert_eq!(InterpretAs::SpellOut.as_str(), "spell-out");
     }
+
+    /// The values the builder offers are the ones the TwiML check accepts: one list each.
+    #[test]
+    fn values_are_the_checks_own() {
+        let wire = |values: &[&'static str]| values.to_vec();
+        assert_eq!(
+            Region::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            wire(twiml_edge_twiml::REGIONS)
+        );
+        assert_eq!(
+            Transport::ALL
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>(),
+            wire(twiml_edge_twiml::TRANSPORTS)
+        );
+        assert_eq!(
+            CallEvent::ALL
+                .iter()
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>(),
+            wire(twiml_edge_twiml::CALL_EVENTS)
+        );
+    }
 }

@@ -210,13 +210,15 @@ async fn call_locally(
 
 /// The request URI's host, which names the SIP domain.
 fn request_host(invite: &Invite) -> anyhow::Result<String> {
-    let uri = simulate::parse_sip_uri(&invite.request_uri).with_context(|| {
-        format!(
-            "--request-uri {:?} is not the request URI of an INVITE",
-            invite.request_uri
-        )
-    })?;
-    Ok(uri.host)
+    let uri = twiml_edge_twiml::parse_sip_uri(&invite.request_uri)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| {
+            format!(
+                "--request-uri {:?} is not the request URI of an INVITE",
+                invite.request_uri
+            )
+        })?;
+    Ok(uri.host.to_ascii_lowercase())
 }
 
 /// The engine names `acme.sip.us1.twilio.com` for the domain `acme.sip.twilio.com`.

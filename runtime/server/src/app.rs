@@ -6,109 +6,36 @@
 //! so tests call it without a socket; `server` feeds it real connections.
 
 use std::{
-    path::PathBuf,
     sync::{Arc, PoisonError, RwLock},
     time::Instant,
 };
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use hyper::{
     Method, Request, Response, StatusCode,
     body::Body,
-    header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue},
+    header::{CONTENT_TYPE, HeaderValue},
     http::request::Parts,
 };
 use tracing::{Instrument, field::Empty};
 use twiml_edge_bins::Renderer;
-use twiml_edge_sandbox::CodeCache;
+use twiml_edge_sandbox::{CodeCache, Sandbox, Services};
+use twiml_edge_store::{FileCache, SqliteStore};
+use twiml_edge_twiml::{self, Policy, Rules};
 
 use crate::{
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_UPLOAD_BYTES, api,
+    api::Api,
+    body::{self, BodyError},
     calls::CallLog,
+    config::Config,
     error::{Error, Result},
     folders::{Folders, load_bins},
+    host::{CompiledCode, PhoneNumbers},
     tenants::Tenants,
-    voice::{self, Entry},
+    voice::{self, Entry, Voice},
     webhook::{self, Webhook},
 };
-use twiml_edge_e164::Region;
-use twiml_edge_sandbox::{Limits, Sandbox};
-use twiml_edge_store::{Account, FileCache, Quotas, SqliteStore};
-use twiml_edge_twiml::{self, DEFAULT_MAX_TWIML_BYTES, Policy, Rules};
-
-/// What the runtime serves and the limits it serves it with.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Folder of TwiML Bin templates (`NAME.xml`, served at `/bins/NAME`).
-    pub templates: PathBuf,
-    /// Folder of voice functions (`NAME.wasm`, served at `/functions/NAME`).
-    pub functions: PathBuf,
-    /// Per-call limits of voice functions.
-    pub limits: Limits,
-    /// Home of the embedded store and the compiled-code cache.
-    pub data: PathBuf,
-    /// Region for reading national numbers in `e164`.
-    pub default_region: Region,
-    /// Largest webhook body accepted, in bytes.
-    pub max_body_bytes: usize,
-    /// Largest function upload accepted, in bytes.
-    pub max_upload_bytes: usize,
-    /// Largest TwiML answer returned, in bytes.
-    pub max_twiml_bytes: usize,
-    /// Whether the folders' bins and functions may use enhanced SIP (several nouns next to a
-    /// `<Sip>` in one `<Dial>`).
-    pub enhanced_sip: bool,
-    /// Log TwiML schema findings of the folders' bins and functions instead of failing them.
-    pub twiml_warnings_only: bool,
-    /// The URL the SIP engine calls this server at (`https://edge.example.com`), when a proxy
-    /// in front changes scheme or host; signatures are checked against it.
-    pub public_url: Option<String>,
-    /// Function calls one account may run at once; `None` is a quarter of
-    /// `limits.max_concurrent_calls`, so no account can take every slot.
-    pub max_calls_per_account: Option<u32>,
-    /// What each account may keep.
-    pub quotas: Quotas,
-    /// Open connections held at once; the server waits for one to close before taking more.
-    pub max_connections: usize,
-    /// How long a connection may take to send a request's headers, or idle between requests.
-    pub header_timeout: std::time::Duration,
-    /// How long a write to a client may wait for the client to read before the connection is
-    /// closed.
-    pub write_timeout: std::time::Duration,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            templates: PathBuf::from(crate::DEFAULT_TEMPLATES_DIR),
-            functions: PathBuf::from(crate::DEFAULT_FUNCTIONS_DIR),
-            limits: Limits::default(),
-            data: PathBuf::from(crate::DEFAULT_DATA_DIR),
-            default_region: Region::default(),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
-            max_twiml_bytes: DEFAULT_MAX_TWIML_BYTES,
-            enhanced_sip: false,
-            twiml_warnings_only: false,
-            public_url: None,
-            max_calls_per_account: None,
-            quotas: Quotas::default(),
-            max_connections: crate::DEFAULT_MAX_CONNECTIONS,
-            header_timeout: crate::DEFAULT_HEADER_TIMEOUT,
-            write_timeout: crate::DEFAULT_WRITE_TIMEOUT,
-        }
-    }
-}
-
-impl Config {
-    /// Function calls one account may run at once.
-    pub fn calls_per_account(&self) -> u32 {
-        self.max_calls_per_account
-            .unwrap_or(self.limits.max_concurrent_calls / 4)
-            .clamp(1, self.limits.max_concurrent_calls.max(1))
-    }
-}
 
 /// The runtime's HTTP service. Cheap to clone: clones share one compiled state.
 #[derive(Debug, Clone)]
@@ -118,46 +45,42 @@ pub struct App {
 
 #[derive(Debug)]
 pub(crate) struct State {
-    pub(crate) config: Config,
-    pub(crate) sandbox: Arc<Sandbox>,
+    config: Config,
     /// What calls may ask of the world outside the sandbox.
-    pub(crate) services: Arc<dyn twiml_edge_sandbox::Services>,
+    services: Arc<dyn Services>,
     /// The operator's folders, replaced whole by [`App::reload_folders`].
     folders: RwLock<Arc<Folders>>,
-    /// The accounts' content.
-    tenants: Tenants,
-    pub(crate) calls: CallLog,
+    /// The accounts' content, and the sandbox their functions and the folders' run in.
+    tenants: Arc<Tenants>,
+    /// Accounts' webhooks.
+    voice: Voice,
+    /// The management API.
+    api: Api,
 }
 
-/// The sandbox's compiled-code cache, kept in the store's data folder.
-#[derive(Debug)]
-struct CompiledCode(FileCache);
+/// How the engine names this server: the `--public-url` when given (a proxy in front), else
+/// plain HTTP at the request's `Host`.
+#[derive(Debug, Clone)]
+pub(crate) struct PublicUrl(Option<String>);
 
-impl CodeCache for CompiledCode {
-    fn load(&self, key: &str) -> Option<Vec<u8>> {
-        self.0.load(key)
-    }
-
-    fn save(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
-        self.0.save(key, bytes)
-    }
-
-    fn retain(&self, keep: &dyn Fn(&str) -> bool) -> usize {
-        self.0.retain(keep)
-    }
-}
-
-/// What calls may ask of the world: E.164 numbers, national ones read in the given region.
-#[derive(Debug)]
-pub struct PhoneNumbers(pub Region);
-
-impl twiml_edge_sandbox::Services for PhoneNumbers {
-    fn e164(&self, input: &str, region: Option<&str>) -> Option<String> {
-        let region = match region {
-            Some(code) => code.parse().ok()?,
-            None => self.0,
-        };
-        twiml_edge_e164::normalize(input, region)
+impl PublicUrl {
+    /// The URL the engine called, as it signed it.
+    pub(crate) fn of(&self, parts: &Parts) -> String {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
+        match &self.0 {
+            Some(base) => format!("{}{path}", base.trim_end_matches('/')),
+            None => {
+                let host = parts
+                    .headers
+                    .get(hyper::header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("localhost");
+                format!("http://{host}{path}")
+            }
+        }
     }
 }
 
@@ -200,37 +123,36 @@ impl App {
         let folders = Folders::load_with(bins, &config, &sandbox)?;
         let tenants = Tenants::load(
             store.clone(),
-            &sandbox,
+            sandbox,
             config.default_region,
             config.calls_per_account(),
         )
         .map_err(|e| Error::Config(format!("cannot load the store: {e:#}")))?;
-        let calls = CallLog::start(store);
-        let app = Self {
+        let tenants = Arc::new(tenants);
+        tenants.pin_compiled(folders.functions.all().map(|f| f.digest().to_owned()));
+        let services: Arc<dyn Services> = Arc::new(PhoneNumbers(config.default_region));
+        let public_url = PublicUrl(config.public_url.clone());
+        let voice = Voice {
+            tenants: tenants.clone(),
+            services: services.clone(),
+            calls: CallLog::start(store),
+            public_url: public_url.clone(),
+        };
+        let api = Api {
+            tenants: tenants.clone(),
+            public_url,
+            max_upload: config.max_upload_bytes,
+        };
+        Ok(Self {
             state: Arc::new(State {
-                services: Arc::new(PhoneNumbers(config.default_region)),
                 config,
-                sandbox,
+                services,
                 folders: RwLock::new(Arc::new(folders)),
                 tenants,
-                calls,
+                voice,
+                api,
             }),
-        };
-        app.trim_compiled_cache();
-        Ok(app)
-    }
-
-    /// Drops compiled code no served function was compiled from: after a delete or a new
-    /// version, and at start for what an earlier run left.
-    pub(crate) fn trim_compiled_cache(&self) {
-        let mut in_use: std::collections::HashSet<String> = self
-            .folders()
-            .functions
-            .all()
-            .map(|f| f.digest().to_owned())
-            .collect();
-        in_use.extend(self.tenants().function_digests());
-        self.state.sandbox.retain_cache(&in_use);
+        })
     }
 
     /// The compiled content of the templates and functions folders, as now served.
@@ -249,8 +171,11 @@ impl App {
         let folders = Folders::load(
             &self.state.config,
             renderer(&self.state.config),
-            &self.state.sandbox,
+            self.sandbox(),
         )?;
+        self.state
+            .tenants
+            .pin_compiled(folders.functions.all().map(|f| f.digest().to_owned()));
         *self
             .state
             .folders
@@ -261,31 +186,12 @@ impl App {
 
     /// The sandbox functions run in.
     pub fn sandbox(&self) -> &Arc<Sandbox> {
-        &self.state.sandbox
+        self.state.tenants.sandbox()
     }
 
     /// What the runtime serves and the limits it serves it with.
     pub fn config(&self) -> &Config {
         &self.state.config
-    }
-
-    pub(crate) fn tenants(&self) -> &Tenants {
-        &self.state.tenants
-    }
-
-    /// The account `sid`: from memory, else (one created by the CLI since start, or nobody's)
-    /// read from the store off the async threads.
-    /// What is not an account sid, and a sid the store lacked a moment ago, is answered without
-    /// a read.
-    pub(crate) async fn account(&self, sid: &str) -> anyhow::Result<Option<Account>> {
-        if let Some(account) = self.tenants().cached_account(sid) {
-            return Ok(Some(account));
-        }
-        if !is_sid(sid, "AC") || self.tenants().known_missing(sid) {
-            return Ok(None);
-        }
-        let (app, sid) = (self.clone(), sid.to_owned());
-        tokio::task::spawn_blocking(move || app.tenants().account(&sid)).await?
     }
 
     /// Answers one HTTP request; never fails: errors become JSON responses.
@@ -332,8 +238,7 @@ impl App {
                 return Ok(text_response("text/plain; charset=utf-8", "ok\n".into()));
             }
             Route::Api => {
-                let max_upload = self.state.config.max_upload_bytes;
-                return Ok(api::handle(self, parts, body, max_upload).await);
+                return Ok(self.state.api.handle(parts, body).await);
             }
             _ => {}
         }
@@ -344,7 +249,19 @@ impl App {
             });
         }
         let body = if parts.method == Method::POST {
-            self.read_body(&parts, body).await?
+            let limit = self.state.config.max_body_bytes;
+            body::read(&parts, body, limit, BODY_TIMEOUT)
+                .await
+                .map_err(|err| match err {
+                    BodyError::TooLarge(limit) => Error::PayloadTooLarge { limit },
+                    BodyError::Timeout(timeout) => Error::Timeout(format!(
+                        "the request body did not arrive within {} s",
+                        timeout.as_secs()
+                    )),
+                    BodyError::Unreadable(why) => {
+                        Error::BadRequest(format!("the request body could not be read: {why}"))
+                    }
+                })?
         } else {
             Bytes::new()
         };
@@ -353,7 +270,11 @@ impl App {
         let span = tracing::Span::current();
         let answer = match route {
             Route::Account(entry) => {
-                return self.account_webhook(entry, &parts, &body, webhook).await;
+                return self
+                    .state
+                    .voice
+                    .account_webhook(entry, &parts, &body, webhook)
+                    .await;
             }
             Route::Bin(name) => {
                 span.record("bin", name);
@@ -362,8 +283,7 @@ impl App {
             Route::Function(name) => {
                 span.record("function", name);
                 let function = self.folders().functions.get(name)?.clone();
-                self.state
-                    .sandbox
+                self.sandbox()
                     .call(&function, &webhook, &self.state.services)
                     .await
                     .answer
@@ -384,35 +304,6 @@ impl App {
         };
         let document = checked(&answer, &policy)?;
         Ok(twiml_response(document.text, None))
-    }
-
-    async fn read_body<B>(&self, parts: &Parts, body: B) -> Result<Bytes>
-    where
-        B: Body,
-        B::Error: std::error::Error + Send + Sync + 'static,
-    {
-        let limit = self.state.config.max_body_bytes;
-        let too_large = || Error::PayloadTooLarge { limit };
-        let declared = parts
-            .headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > limit as u64) {
-            return Err(too_large());
-        }
-        let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect());
-        match read.await {
-            Err(_) => Err(Error::Timeout(format!(
-                "the request body did not arrive within {} s",
-                BODY_TIMEOUT.as_secs()
-            ))),
-            Ok(Ok(collected)) => Ok(collected.to_bytes()),
-            Ok(Err(err)) if err.is::<LengthLimitError>() => Err(too_large()),
-            Ok(Err(err)) => Err(Error::BadRequest(format!(
-                "the request body could not be read: {err}"
-            ))),
-        }
     }
 }
 
@@ -440,7 +331,7 @@ fn route(path: &str) -> Result<Route<'_>> {
     if path == "/healthz" {
         return Ok(Route::Health);
     }
-    if path.starts_with(api::API_PREFIX) {
+    if path.starts_with(crate::api::API_PREFIX) {
         return Ok(Route::Api);
     }
     let segment = |prefix| {
@@ -522,6 +413,8 @@ fn text_response(content_type: &'static str, body: String) -> Response<Full<Byte
 
 #[cfg(test)]
 mod tests {
+    use http_body_util::BodyExt as _;
+
     use super::*;
 
     fn app(templates: &[(&str, &str)]) -> (App, tempfile::TempDir) {

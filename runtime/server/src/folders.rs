@@ -12,7 +12,7 @@ use std::{
 use twiml_edge_bins::{Bins, Renderer};
 
 use crate::{
-    app::Config,
+    config::Config,
     error::{Error, Result},
 };
 use twiml_edge_sandbox::{CompiledFunction, Sandbox};

@@ -19,18 +19,23 @@
 
 mod api;
 mod app;
+mod body;
 mod calls;
+mod config;
 mod error;
 mod folders;
+mod host;
 mod serve;
 pub mod signature;
 mod tenants;
 mod voice;
 mod webhook;
 
-pub use app::{App, Config, PhoneNumbers};
+pub use app::App;
+pub use config::Config;
 pub use error::{Error, Result};
 pub use folders::{Folders, Functions, check_name, files_named, load_bins};
+pub use host::PhoneNumbers;
 pub use serve::{serve, shutdown_signal};
 pub use twiml_edge_sandbox::Limits;
 pub use twiml_edge_store::Quotas;

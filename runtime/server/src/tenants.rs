@@ -1,6 +1,9 @@
 //! What the accounts serve: their compiled functions and bins and their SIP domains, held in
-//! memory so a webhook never waits on the database, loaded from the store at start and updated
-//! after every write the API commits.
+//! memory so a webhook never waits on the database, loaded from the store at start.
+//!
+//! [`Tenants`] is the one owner of that state: every write goes through one of its methods,
+//! which commits to the store and updates what is served in one turn, so what the server routes
+//! to is always what the last commit says; callers never hold its lock.
 
 use std::{
     collections::HashMap,
@@ -13,7 +16,9 @@ use twiml_edge_bins::{CompiledBin, Renderer};
 
 use twiml_edge_e164::Region;
 use twiml_edge_sandbox::{CompiledFunction, Sandbox};
-use twiml_edge_store::{Account, Bin, Domain, Store, domain_base};
+use twiml_edge_store::{
+    Account, AccountUpdate, Bin, Domain, DomainFields, Function, Store, StoreError, domain_base,
+};
 use twiml_edge_twiml::DEFAULT_MAX_TWIML_BYTES;
 
 /// How long a sid the store did not have is answered as missing without asking it again: an
@@ -26,6 +31,10 @@ const MISSING_ENTRIES: usize = 4096;
 #[derive(Debug)]
 pub(crate) struct Tenants {
     store: Arc<dyn Store>,
+    /// Compiles accounts' functions, and keeps the compiled-code cache to what is served.
+    sandbox: Arc<Sandbox>,
+    /// Digests of the operator's folder functions, whose compiled code stays cached too.
+    pinned: RwLock<std::collections::HashSet<String>>,
     /// Held across each store write and the registry update that follows it.
     writes: Mutex<()>,
     accounts: RwLock<HashMap<String, Account>>,
@@ -66,7 +75,7 @@ impl Tenants {
     /// matches its hash, or no longer compiles, is logged and left out rather than served.
     pub(crate) fn load(
         store: Arc<dyn Store>,
-        sandbox: &Sandbox,
+        sandbox: Arc<Sandbox>,
         region: Region,
         calls_per_account: u32,
     ) -> anyhow::Result<Self> {
@@ -78,7 +87,7 @@ impl Tenants {
             .collect();
         let mut functions = HashMap::new();
         for function in store.all_functions().context("failed to read functions")? {
-            match compile_stored(store.as_ref(), sandbox, &function) {
+            match compile_stored(store.as_ref(), &sandbox, &function) {
                 Ok(compiled) => {
                     functions.insert(function.sid.clone(), compiled);
                 }
@@ -111,6 +120,8 @@ impl Tenants {
         );
         Ok(Self {
             store,
+            sandbox,
+            pinned: RwLock::new(std::collections::HashSet::new()),
             writes: Mutex::new(()),
             accounts: RwLock::new(accounts),
             missing: quick_cache::sync::Cache::new(MISSING_ENTRIES),
@@ -124,14 +135,14 @@ impl Tenants {
         })
     }
 
-    /// A turn to write: hold it across a store write and the registry update after it.
-    pub(crate) fn writing(&self) -> MutexGuard<'_, ()> {
+    /// A turn to write: held across a store write and the registry update after it.
+    fn writing(&self) -> MutexGuard<'_, ()> {
         self.writes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The store behind this registry.
+    /// The store behind this registry, to read; writes go through the methods below.
     pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
@@ -174,8 +185,25 @@ impl Tenants {
             .clone()
     }
 
-    /// Remembers an account written through the API.
-    pub(crate) fn put_account(&self, account: Account) {
+    /// The account `sid`, from memory or else read from the store off the async threads; what
+    /// is not an account sid, and a sid the store lacked a moment ago, is answered without a
+    /// read.
+    pub(crate) async fn find_account(
+        self: &Arc<Self>,
+        sid: &str,
+    ) -> anyhow::Result<Option<Account>> {
+        if let Some(account) = self.cached_account(sid) {
+            return Ok(Some(account));
+        }
+        if !crate::app::is_sid(sid, "AC") || self.known_missing(sid) {
+            return Ok(None);
+        }
+        let (tenants, sid) = (self.clone(), sid.to_owned());
+        tokio::task::spawn_blocking(move || tenants.account(&sid)).await?
+    }
+
+    /// Remembers an account as the store now has it.
+    fn put_account(&self, account: Account) {
         write(&self.accounts).insert(account.sid.clone(), account);
     }
 
@@ -216,12 +244,28 @@ impl Tenants {
             .expect("a compile turn is never closed")
     }
 
-    /// The digests of the wasm every served function was compiled from.
-    pub(crate) fn function_digests(&self) -> Vec<String> {
-        read(&self.functions)
-            .values()
-            .map(|hosted| hosted.item.digest().to_owned())
-            .collect()
+    /// The sandbox accounts' functions run in.
+    pub(crate) fn sandbox(&self) -> &Arc<Sandbox> {
+        &self.sandbox
+    }
+
+    /// Keeps the compiled code of `digests` (the operator's folder functions) cached, and drops
+    /// what no function uses any more.
+    pub(crate) fn pin_compiled(&self, digests: impl IntoIterator<Item = String>) {
+        *write(&self.pinned) = digests.into_iter().collect();
+        self.trim_compiled_cache();
+    }
+
+    /// Drops compiled code no served function was compiled from: after a delete or a new
+    /// version, and at start for what an earlier run left.
+    fn trim_compiled_cache(&self) {
+        let mut in_use = read(&self.pinned).clone();
+        in_use.extend(
+            read(&self.functions)
+                .values()
+                .map(|hosted| hosted.item.digest().to_owned()),
+        );
+        self.sandbox.retain_cache(&in_use);
     }
 
     /// The compiled function `sid` and its owner.
@@ -230,7 +274,7 @@ impl Tenants {
     }
 
     /// Serves `function` (compiled) in place of any earlier version.
-    pub(crate) fn put_function(&self, account_sid: &str, sid: &str, function: CompiledFunction) {
+    fn put_function(&self, account_sid: &str, sid: &str, function: CompiledFunction) {
         let hosted = Hosted {
             account_sid: account_sid.to_owned(),
             item: function,
@@ -239,7 +283,7 @@ impl Tenants {
     }
 
     /// Stops serving function `sid`.
-    pub(crate) fn remove_function(&self, sid: &str) {
+    fn remove_function(&self, sid: &str) {
         write(&self.functions).remove(sid);
     }
 
@@ -255,7 +299,7 @@ impl Tenants {
 
     /// Compiles and serves `bin` in place of any earlier version; a template that does not
     /// parse is refused with its line and nothing changes.
-    pub(crate) fn put_bin(&self, bin: &Bin) -> crate::Result<()> {
+    fn put_bin(&self, bin: &Bin) -> crate::Result<()> {
         let hosted = compile_bin(&self.renderer, bin)?;
         write(&self.bins).insert(bin.sid.clone(), hosted);
         Ok(())
@@ -270,7 +314,7 @@ impl Tenants {
     }
 
     /// Stops serving bin `sid`.
-    pub(crate) fn remove_bin(&self, sid: &str) {
+    fn remove_bin(&self, sid: &str) {
         write(&self.bins).remove(sid);
     }
 
@@ -288,15 +332,174 @@ impl Tenants {
     }
 
     /// Routes to `domain` as the store now has it.
-    pub(crate) fn put_domain(&self, domain: Domain) {
+    fn put_domain(&self, domain: Domain) {
         let mut domains = write(&self.domains);
         domains.remove(&domain.sid);
         domains.insert(domain);
     }
 
     /// Stops routing to domain `sid`.
-    pub(crate) fn remove_domain(&self, sid: &str) {
+    fn remove_domain(&self, sid: &str) {
         write(&self.domains).remove(sid);
+    }
+}
+
+/// What an upload makes: a new function, or a new version of one.
+#[derive(Debug, Clone)]
+pub(crate) enum Upload {
+    /// A function of this friendly name.
+    New(String),
+    /// A version of the function of this sid.
+    Version(String),
+}
+
+/// Why a bin write did not land.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BinWriteError {
+    /// The store refused it (a name taken, a quota).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The template does not compile.
+    #[error(transparent)]
+    Template(#[from] crate::Error),
+}
+
+/// Writes: each commits to the store and updates what is served in one turn. They block (the
+/// store and the compiler): call them off the async threads.
+impl Tenants {
+    /// Applies `update` to account `sid`.
+    pub(crate) fn update_account(
+        &self,
+        sid: &str,
+        update: &AccountUpdate,
+    ) -> Result<Option<Account>, StoreError> {
+        let _turn = self.writing();
+        let account = self.store.update_account(sid, update)?;
+        if let Some(account) = &account {
+            self.put_account(account.clone());
+        }
+        Ok(account)
+    }
+
+    /// Stores `wasm`, already compiled as `compiled`, as `upload`, and serves it; `None` when the
+    /// function of a new version was deleted meanwhile.
+    pub(crate) fn store_function(
+        &self,
+        account_sid: &str,
+        upload: &Upload,
+        wasm: &[u8],
+        compiled: CompiledFunction,
+    ) -> Result<Option<Function>, StoreError> {
+        let _turn = self.writing();
+        let stored = match upload {
+            Upload::New(name) => Some(self.store.create_function(account_sid, name, wasm)?),
+            Upload::Version(sid) => self.store.add_function_version(account_sid, sid, wasm)?,
+        };
+        if let Some(stored) = &stored {
+            self.put_function(account_sid, &stored.sid, compiled);
+            if matches!(upload, Upload::Version(_)) {
+                self.trim_compiled_cache();
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Deletes the account's function `sid`; whether it existed.
+    pub(crate) fn delete_function(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError> {
+        let _turn = self.writing();
+        let deleted = self.store.delete_function(account_sid, sid)?;
+        self.remove_function(sid);
+        self.trim_compiled_cache();
+        Ok(deleted)
+    }
+
+    /// Deletes an old version of the account's function (what runs is untouched).
+    pub(crate) fn delete_function_version(
+        &self,
+        account_sid: &str,
+        function_sid: &str,
+        version_sid: &str,
+    ) -> Result<Option<()>, StoreError> {
+        let _turn = self.writing();
+        self.store
+            .delete_function_version(account_sid, function_sid, version_sid)
+    }
+
+    /// Creates and serves a bin; check its template first with [`Tenants::check_template`].
+    pub(crate) fn create_bin(
+        &self,
+        account_sid: &str,
+        name: &str,
+        template: &str,
+    ) -> Result<Bin, BinWriteError> {
+        let _turn = self.writing();
+        let bin = self.store.create_bin(account_sid, name, template)?;
+        self.put_bin(&bin)?;
+        Ok(bin)
+    }
+
+    /// Changes the given fields of a bin and serves it as it now is.
+    pub(crate) fn update_bin(
+        &self,
+        account_sid: &str,
+        sid: &str,
+        name: Option<&str>,
+        template: Option<&str>,
+    ) -> Result<Option<Bin>, BinWriteError> {
+        let _turn = self.writing();
+        let Some(bin) = self.store.update_bin(account_sid, sid, name, template)? else {
+            return Ok(None);
+        };
+        self.put_bin(&bin)?;
+        Ok(Some(bin))
+    }
+
+    /// Deletes a bin; whether it existed.
+    pub(crate) fn delete_bin(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError> {
+        let _turn = self.writing();
+        let deleted = self.store.delete_bin(account_sid, sid)?;
+        self.remove_bin(sid);
+        Ok(deleted)
+    }
+
+    /// Creates a SIP domain and routes to it.
+    pub(crate) fn create_domain(
+        &self,
+        account_sid: &str,
+        fields: &DomainFields,
+    ) -> Result<Domain, StoreError> {
+        let _turn = self.writing();
+        let domain = self.store.create_domain(account_sid, fields)?;
+        self.put_domain(domain.clone());
+        Ok(domain)
+    }
+
+    /// Updates a SIP domain with the fields `merge` makes of its current ones, read in the same
+    /// turn, so two updates at once cannot undo each other; `None` when it does not exist.
+    pub(crate) fn update_domain<E: From<StoreError>>(
+        &self,
+        account_sid: &str,
+        sid: &str,
+        merge: impl FnOnce(&DomainFields) -> Result<DomainFields, E>,
+    ) -> Result<Option<Domain>, E> {
+        let _turn = self.writing();
+        let Some(current) = self.store.domain(account_sid, sid)? else {
+            return Ok(None);
+        };
+        let fields = merge(&current.fields)?;
+        let domain = self.store.update_domain(account_sid, sid, &fields)?;
+        if let Some(domain) = &domain {
+            self.put_domain(domain.clone());
+        }
+        Ok(domain)
+    }
+
+    /// Deletes a SIP domain; whether it existed.
+    pub(crate) fn delete_domain(&self, account_sid: &str, sid: &str) -> Result<bool, StoreError> {
+        let _turn = self.writing();
+        let removed = self.store.delete_domain(account_sid, sid)?;
+        self.remove_domain(sid);
+        Ok(removed)
     }
 }
 
@@ -367,8 +570,8 @@ mod tests {
 
     fn tenants(dir: &std::path::Path) -> (Arc<dyn Store>, Tenants) {
         let store = Arc::new(twiml_edge_store::SqliteStore::open(dir).unwrap());
-        let sandbox = Sandbox::new(Limits::default(), None).unwrap();
-        let tenants = Tenants::load(store.clone(), &sandbox, Region::default(), 2).unwrap();
+        let sandbox = Arc::new(Sandbox::new(Limits::default(), None).unwrap());
+        let tenants = Tenants::load(store.clone(), sandbox, Region::default(), 2).unwrap();
         (store, tenants)
     }
 
@@ -399,8 +602,10 @@ mod tests {
             validate_signatures: Some(false),
             ..AccountUpdate::default()
         };
-        let updated = store.update_account(&stale.sid, &update).unwrap().unwrap();
-        tenants.put_account(updated.clone());
+        let updated = tenants
+            .update_account(&stale.sid, &update)
+            .unwrap()
+            .unwrap();
         assert_eq!(tenants.remember_read(stale), updated);
         assert_eq!(tenants.account(&updated.sid).unwrap(), Some(updated));
     }

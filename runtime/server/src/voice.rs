@@ -13,12 +13,14 @@ use http_body_util::Full;
 use hyper::{Method, Response, StatusCode, http::request::Parts};
 
 use crate::{
-    app::{App, checked, twiml_response},
+    app::{PublicUrl, checked, twiml_response},
+    calls::CallLog,
     error::{Error, Result},
     signature,
+    tenants::Tenants,
     webhook::{BodyKind, Webhook, body_kind},
 };
-use twiml_edge_sandbox::{CompiledFunction, GuestLog};
+use twiml_edge_sandbox::{CompiledFunction, GuestLog, Services};
 use twiml_edge_store::{Account, CallRecord, Domain, LogLine};
 use twiml_edge_twiml::{Document, Policy, Rules};
 
@@ -59,7 +61,17 @@ struct Run {
 /// The response header that says the fallback answered, with the `ErrorCode` it was sent.
 pub const FALLBACK_HEADER: &str = "x-twiml-edge-fallback";
 
-impl App {
+/// What the voice path works with: the accounts' content, what calls may ask of the world,
+/// the call log, and how the engine names this server.
+#[derive(Debug)]
+pub(crate) struct Voice {
+    pub(crate) tenants: Arc<Tenants>,
+    pub(crate) services: Arc<dyn Services>,
+    pub(crate) calls: CallLog,
+    pub(crate) public_url: PublicUrl,
+}
+
+impl Voice {
     /// Answers an account webhook; `body` is the raw body `webhook` was read from.
     pub(crate) async fn account_webhook(
         &self,
@@ -77,7 +89,7 @@ impl App {
                 let (_, target) = found.expect("a signed webhook has a target");
                 let run = self.run(&account, &target, &webhook).await;
                 let record = call_record(&webhook, &account, None, &run, started);
-                self.state.calls.record(record);
+                self.calls.record(record);
                 let answer = run.answer;
                 answer.map(|document| twiml_response(document.text, None))
             }
@@ -133,7 +145,7 @@ impl App {
         let Err(primary_error) = primary.answer else {
             let document = primary.answer.expect("checked above");
             record.elapsed_us = elapsed_us(started);
-            self.state.calls.record(record);
+            self.calls.record(record);
             return Ok(twiml_response(document.text, None));
         };
         let Some(fallback_url) = fields
@@ -142,7 +154,7 @@ impl App {
             .filter(|u| !u.is_empty())
         else {
             record.elapsed_us = elapsed_us(started);
-            self.state.calls.record(record);
+            self.calls.record(record);
             return Err(primary_error);
         };
         // As the engine does: the same parameters, plus what went wrong and where.
@@ -182,7 +194,7 @@ impl App {
                 })
             }
         };
-        self.state.calls.record(record);
+        self.calls.record(record);
         result
     }
 
@@ -214,7 +226,7 @@ impl App {
         if let Err(err) = &run.answer {
             tracing::warn!("status callback failed: {err}");
         }
-        self.state.calls.record(record);
+        self.calls.record(record);
     }
 
     /// The account that owns what the webhook targets, once its signature checks out. A
@@ -226,7 +238,7 @@ impl App {
         parts: &Parts,
         body: &[u8],
     ) -> Result<Account> {
-        let url = self.public_url(parts);
+        let url = self.public_url.of(parts);
         let refused = || {
             Error::Forbidden(format!(
                 "nothing here accepts this webhook: check the URL, and that X-Twilio-Signature \
@@ -236,7 +248,8 @@ impl App {
         };
         let account = match owner {
             Some(sid) => self
-                .account(sid)
+                .tenants
+                .find_account(sid)
                 .await
                 .map_err(|e| Error::Internal(format!("cannot read account {sid}: {e:#}")))?
                 .ok_or_else(refused)?,
@@ -271,27 +284,8 @@ impl App {
         }
     }
 
-    /// The URL the engine called, as it signed it.
-    pub(crate) fn public_url(&self, parts: &Parts) -> String {
-        let path = parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
-        match &self.state.config.public_url {
-            Some(base) => format!("{}{path}", base.trim_end_matches('/')),
-            None => {
-                let host = parts
-                    .headers
-                    .get(hyper::header::HOST)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("localhost");
-                format!("http://{host}{path}")
-            }
-        }
-    }
-
     fn domain(&self, key: Option<&str>, webhook: &Webhook) -> Option<Domain> {
-        let tenants = self.tenants();
+        let tenants = &self.tenants;
         match key {
             Some(key) => tenants
                 .domain_by_sid(key)
@@ -333,14 +327,14 @@ impl App {
     /// The function (`function` true) or bin `sid`, with the sid of the account that owns it.
     fn owned_target(&self, function: bool, sid: &str) -> Option<(String, Target)> {
         if function {
-            let hosted = self.tenants().function(sid)?;
+            let hosted = self.tenants.function(sid)?;
             let target = Target::Function {
                 sid: sid.to_owned(),
                 function: hosted.item,
             };
             return Some((hosted.account_sid, target));
         }
-        let hosted = self.tenants().bin(sid)?;
+        let hosted = self.tenants.bin(sid)?;
         let target = Target::Bin {
             sid: sid.to_owned(),
             bin: hosted.item,
@@ -370,16 +364,16 @@ impl App {
             Target::Function { sid, function } => {
                 let name = function.name().to_owned();
                 let label = format!("function {sid} {name:?}");
-                let Some(_slot) = self.tenants().call_slot(account_sid) else {
-                    let limit = self.tenants().calls_per_account();
+                let Some(_slot) = self.tenants.call_slot(account_sid) else {
+                    let limit = self.tenants.calls_per_account();
                     let mut run = failed(&label, Error::AccountBusy { limit });
                     run.function_sid = Some(sid.clone());
                     return run;
                 };
                 let call = self
-                    .state
-                    .sandbox
-                    .call(function, webhook, &self.state.services)
+                    .tenants
+                    .sandbox()
+                    .call(function, webhook, &self.services)
                     .await;
                 Run {
                     answer: call
@@ -396,7 +390,7 @@ impl App {
             }
             Target::Bin { sid, bin } => Run {
                 answer: self
-                    .tenants()
+                    .tenants
                     .renderer()
                     .render(bin, webhook)
                     .map_err(Error::from)

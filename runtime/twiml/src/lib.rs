@@ -5,6 +5,7 @@ mod check;
 mod document;
 mod schema;
 mod sip;
+pub mod xml;
 
 pub use check::{
     DEFAULT_MAX_TWIML_BYTES, Finding, MAX_DIAL_PARTIES, RULES, Rules, Severity, check,
@@ -12,5 +13,7 @@ pub use check::{
 pub use document::{Document, Policy, XML_DECLARATION, document};
 pub use schema::{CALL_EVENTS, dial_attribute_problem};
 pub use sip::{
-    EDGES, MAX_HEADERS_CHARS, MAX_URI_CHARS, REGIONS, STANDARD_HEADERS, TRANSPORTS, check_uri,
+    EDGES, MAX_HEADERS_CHARS, MAX_URI_CHARS, REGIONS, STANDARD_HEADERS, SipUri, TRANSPORTS,
+    check_uri, parse as parse_sip_uri,
 };
+pub use xml::read;

@@ -34,90 +34,149 @@ pub const STANDARD_HEADERS: &[&str] = &[
     "P-Called-Party-ID",
 ];
 
-/// Checks one SIP URI (already unescaped from XML and trimmed), reporting `(rule, message)`.
-///
-/// `element` names the element in messages, e.g. `<Sip>`.
-pub fn check_uri(uri: &str, element: &str, report: &mut impl FnMut(&'static str, String)) {
-    let Some(rest) = strip_scheme(uri) else {
-        report(
-            "sip-uri-invalid",
-            format!(
-                "{element} text {:?} is not a SIP URI: it must start with sip: or sips: \
-                 (for example sip:alice@example.com)",
-                shorten(uri)
-            ),
-        );
-        return;
+/// A SIP URI taken apart, borrowing from the text: `sip:user@host:port;params?headers`. The one
+/// reading of a SIP URI: the TwiML check, the call simulator and the guest SDK's builder all go
+/// through [`parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipUri<'a> {
+    /// `sip` or `sips`, lowercase.
+    pub scheme: &'static str,
+    /// The user part as written, without any `:password`; absent in `sip:pbx.example.com`.
+    pub user: Option<&'a str>,
+    /// The host as written (an IPv6 address keeps its brackets).
+    pub host: &'a str,
+    /// The port, when given.
+    pub port: Option<u16>,
+    /// Every `;name=value` parameter as written, in order; a flag such as `;lr` has an empty
+    /// value.
+    pub params: Vec<(&'a str, &'a str)>,
+    /// The URI before `?`: what the engine dials, and what [`MAX_URI_CHARS`] bounds.
+    pub address: &'a str,
+    /// The header part after `?`, as written (escaped), when there is one.
+    pub headers: Option<&'a str>,
+}
+
+/// Takes a `sip:` or `sips:` URI apart, or says what is wrong with its structure (scheme, user,
+/// host, port, parameter names); headers are read by [`SipUri::decoded_headers`] and checked
+/// by [`check_uri`].
+pub fn parse(uri: &str) -> Result<SipUri<'_>, String> {
+    let uri = uri.trim();
+    if uri.is_empty() {
+        return Err("it is empty: write sip:user@host".into());
+    }
+    let Some((scheme, rest)) = split_scheme(uri) else {
+        return Err("it must start with sip: or sips: (for example sip:alice@example.com)".into());
     };
-    let (uri_part, headers) = match uri.find('?') {
+    let (address, headers) = match uri.find('?') {
         Some(q) => (&uri[..q], Some(&uri[q + 1..])),
         None => (uri, None),
     };
-
-    if let Some(bad) = uri_part
+    let rest = &rest[..rest.len() - (uri.len() - address.len())];
+    if let Some(bad) = address
         .chars()
         .find(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(*c))
     {
-        report(
-            "sip-uri-invalid",
-            format!(
-                "{element} URI {:?} contains {}; a SIP URI has no spaces or quotes, \
-                 percent-escape the character or remove it",
-                shorten(uri_part),
-                describe(bad)
-            ),
-        );
-        return;
+        return Err(format!(
+            "it contains {}; a SIP URI holds no whitespace, quotes or control characters: \
+             percent-escape it (a space is %20) or remove it",
+            describe(bad)
+        ));
     }
-    let after_scheme = &uri_part[uri.len() - rest.len()..];
     // Parameters follow the host; a user part may carry its own ';' before the '@'.
-    let host_and_params = match after_scheme.find('@') {
-        Some(at) => &after_scheme[at + 1..],
-        None => after_scheme,
+    let (user, host_and_params) = match rest.split_once('@') {
+        Some((userinfo, after)) => {
+            // `user:password@host` is deprecated (RFC 3261 19.1.1); the password is not kept.
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            if user.is_empty() {
+                return Err(
+                    "the user part before '@' is empty: write sip:user@host, or drop the '@'"
+                        .into(),
+                );
+            }
+            (Some(user), after)
+        }
+        None => (None, rest),
     };
     if host_and_params.contains('@') {
         // What a caller's value spliced into the user part looks like: the engine would dial
         // the first host, not the one the template wrote.
-        report(
-            "sip-uri-invalid",
-            format!(
-                "{element} URI {:?} has more than one '@'; percent-escape an '@' in the user \
-                 part as %40 (in a bin, wrap the value in {{{{#urlencode}}}}...{{{{/urlencode}}}})",
-                shorten(uri_part)
-            ),
+        return Err(
+            "it has more than one '@'; percent-escape an '@' in the user part as %40 (in a bin, \
+             wrap the value in {{#urlencode}}...{{/urlencode}})"
+                .into(),
         );
-        return;
     }
-    let mut pieces = host_and_params.split(';');
-    let host = pieces.next().unwrap_or("");
-    if host.is_empty() {
-        report(
-            "sip-uri-invalid",
-            format!(
-                "{element} URI {:?} has no host; write it as sip:user@host",
-                shorten(uri_part)
-            ),
-        );
-        return;
+    let (host_port, params) = host_and_params
+        .split_once(';')
+        .map_or((host_and_params, None), |(h, p)| (h, Some(p)));
+    let (host, port) = split_host_port(host_port)?;
+    let mut parsed = SipUri {
+        scheme,
+        user,
+        host,
+        port,
+        params: Vec::new(),
+        address,
+        headers,
+    };
+    for param in params.into_iter().flat_map(|p| p.split(';')) {
+        if param.is_empty() {
+            continue;
+        }
+        let (name, value) = param.split_once('=').unwrap_or((param, ""));
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            return Err(format!(
+                "the parameter {param:?} has no valid name: write ;name=value"
+            ));
+        }
+        parsed.params.push((name, value));
     }
-    if let Some(bad) = host
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "-.:[]".contains(*c)))
-    {
-        report(
-            "sip-uri-invalid",
-            format!(
-                "{element} URI {:?} has host {:?}, which contains {}; a host is a name, an IPv4 \
-                 address or a bracketed IPv6 address, with an optional :port",
-                shorten(uri_part),
-                shorten(host),
-                describe(bad)
-            ),
-        );
-        return;
-    }
+    Ok(parsed)
+}
 
-    let len = uri_part.chars().count();
+impl SipUri<'_> {
+    /// Every `?name=value&...` header in order, names and values percent-decoded; the error
+    /// says which one cannot be read.
+    pub fn decoded_headers(&self) -> Result<Vec<(String, String)>, String> {
+        let mut decoded = Vec::new();
+        for header in self.headers.into_iter().flat_map(|h| h.split('&')) {
+            if header.is_empty() {
+                continue;
+            }
+            let Some((name, value)) = header.split_once('=') else {
+                return Err(format!(
+                    "the header {header:?} has no value: write ?name=value, joined with &"
+                ));
+            };
+            let name = percent_decode(name)?;
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                return Err(format!("the header name {name:?} is not a SIP token"));
+            }
+            decoded.push((name, percent_decode(value)?));
+        }
+        Ok(decoded)
+    }
+}
+
+/// Checks one SIP URI (already unescaped from XML and trimmed), reporting `(rule, message)`:
+/// its structure ([`parse`]), then the engine's rules: length, transport, region and headers.
+///
+/// `element` names the element in messages, e.g. `<Sip>`.
+pub fn check_uri(uri: &str, element: &str, report: &mut impl FnMut(&'static str, String)) {
+    let parsed = match parse(uri) {
+        Ok(parsed) => parsed,
+        Err(reason) => {
+            report(
+                "sip-uri-invalid",
+                format!(
+                    "{element} text {:?} is not a SIP URI: {reason}",
+                    shorten(uri)
+                ),
+            );
+            return;
+        }
+    };
+    let len = parsed.address.chars().count();
     if len > MAX_URI_CHARS {
         report(
             "sip-uri-too-long",
@@ -127,9 +186,7 @@ pub fn check_uri(uri: &str, element: &str, report: &mut impl FnMut(&'static str,
             ),
         );
     }
-
-    for param in pieces {
-        let (name, value) = param.split_once('=').unwrap_or((param, ""));
+    for &(name, value) in &parsed.params {
         if name.eq_ignore_ascii_case("transport")
             && !TRANSPORTS.iter().any(|t| t.eq_ignore_ascii_case(value))
         {
@@ -152,10 +209,91 @@ pub fn check_uri(uri: &str, element: &str, report: &mut impl FnMut(&'static str,
             );
         }
     }
-
-    if let Some(headers) = headers {
+    if let Some(headers) = parsed.headers {
         check_headers(headers, element, report);
     }
+}
+
+/// The host of `host_port` and its port, or what is wrong with them.
+fn split_host_port(host_port: &str) -> Result<(&str, Option<u16>), String> {
+    let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+        let (address, after) = v6
+            .split_once(']')
+            .ok_or("the IPv6 address has no closing ']'")?;
+        if address.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("[{address}] is not an IPv6 address"));
+        }
+        let port = match after {
+            "" => None,
+            _ => Some(
+                after
+                    .strip_prefix(':')
+                    .ok_or_else(|| format!("unexpected {after:?} after the IPv6 address"))?,
+            ),
+        };
+        (&host_port[..address.len() + 2], port)
+    } else {
+        match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("it has no host: write sip:user@host".into());
+    }
+    if !host.starts_with('[') {
+        if let Some(bad) = host
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-.".contains(*c)))
+        {
+            return Err(format!(
+                "its host {:?} is not a host name: it contains {}; a host is a name, an IPv4 \
+                 address or a bracketed IPv6 address, with an optional :port",
+                shorten(host),
+                describe(bad)
+            ));
+        }
+        if host.split('.').any(str::is_empty) {
+            return Err(format!(
+                "the host {host:?} is not a host name or IP address: use letters, digits, '-' \
+                 and '.', with no empty label"
+            ));
+        }
+    }
+    let port = match port {
+        None => None,
+        Some(port) => Some(
+            port.parse::<u16>()
+                .ok()
+                .filter(|&p| p != 0)
+                .ok_or_else(|| format!("the port {port:?} is not a number from 1 to 65535"))?,
+        ),
+    };
+    Ok((host, port))
+}
+
+/// SIP URI escapes are `%XX` only: `+` stays a plus, unlike in HTML forms.
+fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let byte = bytes
+                .get(i + 1..i + 3)
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .ok_or_else(|| {
+                    format!("{text:?} has a '%' not followed by two hex digits: write %25 for '%'")
+                })?;
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("{text:?} does not decode to UTF-8 text"))
 }
 
 fn check_headers(headers: &str, element: &str, report: &mut impl FnMut(&'static str, String)) {
@@ -274,10 +412,14 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
 }
 
-fn strip_scheme(uri: &str) -> Option<&str> {
-    for scheme in ["sips:", "sip:"] {
-        if uri.len() >= scheme.len() && uri[..scheme.len()].eq_ignore_ascii_case(scheme) {
-            return Some(&uri[scheme.len()..]);
+/// The scheme of `uri`, lowercase, and what follows its colon.
+fn split_scheme(uri: &str) -> Option<(&'static str, &str)> {
+    for scheme in ["sips", "sip"] {
+        if uri
+            .get(..=scheme.len())
+            .is_some_and(|s| s[..scheme.len()].eq_ignore_ascii_case(scheme) && s.ends_with(':'))
+        {
+            return Some((scheme, &uri[scheme.len() + 1..]));
         }
     }
     None
@@ -411,6 +553,98 @@ mod tests {
                 got.iter().any(|(r, m)| *r == rule && m.contains(fragment)),
                 "{uri}: expected {rule} with {fragment:?}, got {got:?}"
             );
+        }
+    }
+
+    #[test]
+    fn sip_uris_come_apart() {
+        // (text, user, host as written, port, params, decoded headers)
+        type Want<'a> = (
+            Option<&'a str>,
+            &'a str,
+            Option<u16>,
+            &'a [(&'a str, &'a str)],
+            &'a [(&'a str, &'a str)],
+        );
+        let cases: [(&str, &str, Want<'_>); 6] = [
+            (
+                "sip:alice@example.com",
+                "sip",
+                (Some("alice"), "example.com", None, &[], &[]),
+            ),
+            (
+                "sip:bob@pbx.example.com:5061",
+                "sip",
+                (Some("bob"), "pbx.example.com", Some(5061), &[], &[]),
+            ),
+            (
+                "sip:pbx.example.com",
+                "sip",
+                (None, "pbx.example.com", None, &[], &[]),
+            ),
+            (
+                "SIP:Bob:secret@PBX.example.com",
+                "sip",
+                (Some("Bob"), "PBX.example.com", None, &[], &[]),
+            ),
+            (
+                "sip:[2001:db8::1]:5080",
+                "sip",
+                (None, "[2001:db8::1]", Some(5080), &[], &[]),
+            ),
+            (
+                "sips:alice@example.com;transport=TLS;lr?X-A=1%2B1&x-b=a+b",
+                "sips",
+                (
+                    Some("alice"),
+                    "example.com",
+                    None,
+                    &[("transport", "TLS"), ("lr", "")],
+                    &[("X-A", "1+1"), ("x-b", "a+b")],
+                ),
+            ),
+        ];
+        for (text, scheme, (user, host, port, params, headers)) in cases {
+            let uri = parse(text).unwrap();
+            assert_eq!(
+                (
+                    uri.scheme,
+                    uri.user,
+                    uri.host,
+                    uri.port,
+                    uri.params.as_slice()
+                ),
+                (scheme, user, host, port, params),
+                "{text}"
+            );
+            let decoded = uri.decoded_headers().unwrap();
+            let decoded: Vec<(&str, &str)> = decoded
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            assert_eq!(decoded, headers, "{text}");
+        }
+        let bad = [
+            ("mailto:alice@example.com", "sip: or sips:"),
+            ("sip:@example.com", "user part before '@' is empty"),
+            ("sip:alice@example.com:0", "port \"0\""),
+            ("sip:alice@example.com:50a", "port \"50a\""),
+            ("sip:alice@[::1", "no closing ']'"),
+            ("sip:alice@exa mple.com", "whitespace"),
+            ("sip:alice@example..com", "not a host name"),
+        ];
+        for (text, want) in bad {
+            let err = parse(text).unwrap_err();
+            assert!(err.contains(want), "{text}: {err}");
+        }
+        let unreadable_headers = [
+            ("sip:a@example.com?x-a=%zz", "two hex digits"),
+            ("sip:a@example.com?x-a=%ff", "UTF-8"),
+            ("sip:a@example.com?x-a", "has no value"),
+        ];
+        for (text, want) in unreadable_headers {
+            let err = parse(text).unwrap().decoded_headers().unwrap_err();
+            assert!(err.contains(want), "{text}: {err}");
         }
     }
 }

@@ -29,13 +29,7 @@ pub(super) async fn handle(call: &Call<'_>, method: &Method) -> ApiResult {
             };
             let sid = call.account.sid.clone();
             let account = call
-                .write(move |app| {
-                    let account = app.tenants().store().update_account(&sid, &update)?;
-                    if let Some(account) = &account {
-                        app.tenants().put_account(account.clone());
-                    }
-                    Ok::<_, twiml_edge_store::StoreError>(account)
-                })
+                .blocking(move |tenants| tenants.update_account(&sid, &update))
                 .await??
                 .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
             Ok(json_response(StatusCode::OK, &account_json(call, &account)))
@@ -73,7 +67,7 @@ pub(super) async fn calls(
     if let Some(sid) = &function_sid {
         // A function of another account answers as one that does not exist.
         let (account, sid) = (call.account.sid.clone(), sid.clone());
-        call.blocking(move |app| app.tenants().store().function(&account, &sid))
+        call.blocking(move |tenants| tenants.store().function(&account, &sid))
             .await??
             .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
     }
@@ -84,7 +78,7 @@ pub(super) async fn calls(
     };
     let account = call.account.sid.clone();
     let calls = call
-        .blocking(move |app| app.tenants().store().calls(&account, &filter))
+        .blocking(move |tenants| tenants.store().calls(&account, &filter))
         .await??;
     let calls: Vec<Value> = calls.iter().map(call_json).collect();
     Ok(json_response(StatusCode::OK, &json!({ "calls": calls })))

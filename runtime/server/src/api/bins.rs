@@ -41,16 +41,7 @@ pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
             check(call, template)?;
             let (account, template) = (call.account.sid.clone(), template.to_owned());
             let bin = call
-                .write(move |app| {
-                    let bin = app
-                        .tenants()
-                        .store()
-                        .create_bin(&account, &name, &template)?;
-                    app.tenants()
-                        .put_bin(&bin)
-                        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-                    Ok::<_, ApiError>(bin)
-                })
+                .blocking(move |tenants| tenants.create_bin(&account, &name, &template))
                 .await??;
             Ok(json_response(StatusCode::CREATED, &bin_json(call, &bin)))
         }
@@ -62,7 +53,7 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
     let not_found = || ApiError::not_found(call.parts.uri.path());
     let (account, owned) = (call.account.sid.clone(), sid.to_owned());
     let bin = call
-        .blocking(move |app| app.tenants().store().bin(&account, &owned))
+        .blocking(move |tenants| tenants.store().bin(&account, &owned))
         .await??
         .ok_or_else(not_found)?;
     match *method {
@@ -76,32 +67,17 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
             }
             let (account, sid) = (call.account.sid.clone(), bin.sid);
             let bin = call
-                .write(move |app| {
-                    let store = app.tenants().store();
-                    let bin = store
-                        .update_bin(&account, &sid, name.as_deref(), template.as_deref())?
-                        .ok_or_else(|| {
-                            ApiError::new(
-                                StatusCode::NOT_FOUND,
-                                format!("bin {sid} was deleted while it updated"),
-                            )
-                        })?;
-                    app.tenants()
-                        .put_bin(&bin)
-                        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-                    Ok::<_, ApiError>(bin)
+                .blocking(move |tenants| {
+                    tenants.update_bin(&account, &sid, name.as_deref(), template.as_deref())
                 })
-                .await??;
+                .await??
+                .ok_or_else(not_found)?;
             Ok(json_response(StatusCode::OK, &bin_json(call, &bin)))
         }
         Method::DELETE => {
             let (account, sid) = (call.account.sid.clone(), bin.sid);
-            call.write(move |app| {
-                let deleted = app.tenants().store().delete_bin(&account, &sid)?;
-                app.tenants().remove_bin(&sid);
-                Ok::<_, twiml_edge_store::StoreError>(deleted)
-            })
-            .await??;
+            call.blocking(move |tenants| tenants.delete_bin(&account, &sid))
+                .await??;
             Ok(no_content())
         }
         _ => Err(method_not_allowed(method, "GET, POST, DELETE")),
@@ -121,8 +97,8 @@ fn friendly_name(form: &[(String, String)]) -> ApiResult<Option<String>> {
 
 /// Refuses a template that does not parse, with its line and column.
 fn check(call: &Call<'_>, template: &str) -> ApiResult<()> {
-    call.app
-        .tenants()
+    call.api
+        .tenants
         .check_template(template)
         .map_err(|e| ApiError::bad_request(e.to_string()))
 }

@@ -7,7 +7,7 @@ use super::{
     ApiError, ApiResult, Call, PageOf, json_response, list, method_not_allowed, no_content, param,
     parse_bool, rfc2822,
 };
-use twiml_edge_store::{Domain, DomainFields, StoreError};
+use twiml_edge_store::{Domain, DomainFields};
 
 /// `FriendlyName` at most this long.
 const MAX_FRIENDLY_NAME: usize = 64;
@@ -23,11 +23,7 @@ pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
             let fields = fields(&call.form(), None)?;
             let account = call.account.sid.clone();
             let domain = call
-                .write(move |app| {
-                    let domain = app.tenants().store().create_domain(&account, &fields)?;
-                    app.tenants().put_domain(domain.clone());
-                    Ok::<_, StoreError>(domain)
-                })
+                .blocking(move |tenants| tenants.create_domain(&account, &fields))
                 .await??;
             Ok(json_response(
                 StatusCode::CREATED,
@@ -42,7 +38,7 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
     let account = call.account.sid.clone();
     let owned = sid.to_owned();
     let existing = call
-        .blocking(move |app| app.tenants().store().domain(&account, &owned))
+        .blocking(move |tenants| tenants.store().domain(&account, &owned))
         .await??
         .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
     match *method {
@@ -54,17 +50,8 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
             fields(&form, Some(&existing.fields))?;
             let (account, sid) = (call.account.sid.clone(), sid.to_owned());
             let domain = call
-                .write(move |app| {
-                    let store = app.tenants().store();
-                    let Some(current) = store.domain(&account, &sid)? else {
-                        return Ok(None);
-                    };
-                    let fields = fields(&form, Some(&current.fields))?;
-                    let domain = store.update_domain(&account, &sid, &fields)?;
-                    if let Some(domain) = &domain {
-                        app.tenants().put_domain(domain.clone());
-                    }
-                    Ok::<_, ApiError>(domain)
+                .blocking(move |tenants| {
+                    tenants.update_domain(&account, &sid, |current| fields(&form, Some(current)))
                 })
                 .await??
                 .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
@@ -73,11 +60,7 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
         Method::DELETE => {
             let (account, sid) = (call.account.sid.clone(), sid.to_owned());
             let removed = call
-                .write(move |app| {
-                    let removed = app.tenants().store().delete_domain(&account, &sid)?;
-                    app.tenants().remove_domain(&sid);
-                    Ok::<_, StoreError>(removed)
-                })
+                .blocking(move |tenants| tenants.delete_domain(&account, &sid))
                 .await??;
             if !removed {
                 return Err(ApiError::not_found(call.parts.uri.path()));

@@ -16,6 +16,8 @@ use super::{
 };
 use crate::folders::check_name;
 use twiml_edge_sandbox::CompileError;
+
+use crate::tenants::Upload;
 use twiml_edge_store::{self, FunctionVersion};
 
 pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
@@ -70,13 +72,8 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
         }
         Method::DELETE => {
             let (account, sid) = (call.account.sid.clone(), function.sid);
-            call.write(move |app| {
-                let deleted = app.tenants().store().delete_function(&account, &sid)?;
-                app.tenants().remove_function(&sid);
-                app.trim_compiled_cache();
-                Ok::<_, twiml_edge_store::StoreError>(deleted)
-            })
-            .await??;
+            call.blocking(move |tenants| tenants.delete_function(&account, &sid))
+                .await??;
             Ok(no_content())
         }
         _ => Err(method_not_allowed(method, "GET, POST, DELETE")),
@@ -91,7 +88,7 @@ pub(super) async fn content(call: &Call<'_>, method: &Method, sid: &str) -> ApiR
     let function = find(call, sid).await?;
     let sha = function.version.sha256.clone();
     let wasm = call
-        .blocking(move |app| app.tenants().store().blob(&sha))
+        .blocking(move |tenants| tenants.store().blob(&sha))
         .await??;
     Ok(Response::builder()
         .header(header::CONTENT_TYPE, "application/wasm")
@@ -106,7 +103,7 @@ pub(super) async fn versions(call: &Call<'_>, method: &Method, sid: &str) -> Api
     }
     let (account, owned) = (call.account.sid.clone(), sid.to_owned());
     let versions = call
-        .blocking(move |app| app.tenants().store().function_versions(&account, &owned))
+        .blocking(move |tenants| tenants.store().function_versions(&account, &owned))
         .await??
         .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
     let versions: Vec<Value> = versions.iter().map(version_json).collect();
@@ -132,26 +129,17 @@ pub(super) async fn version(
         sid.to_owned(),
         version_sid.to_owned(),
     );
-    call.write(move |app| {
-        app.tenants()
-            .store()
-            .delete_function_version(&account, &owned, &version)
-    })
-    .await??
-    .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
+    call.blocking(move |tenants| tenants.delete_function_version(&account, &owned, &version))
+        .await??
+        .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
     Ok(no_content())
 }
 
 async fn find(call: &Call<'_>, sid: &str) -> ApiResult<twiml_edge_store::Function> {
     let (account, owned) = (call.account.sid.clone(), sid.to_owned());
-    call.blocking(move |app| app.tenants().store().function(&account, &owned))
+    call.blocking(move |tenants| tenants.store().function(&account, &owned))
         .await??
         .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))
-}
-
-enum Upload {
-    New(String),
-    Version(String),
 }
 
 /// Checks, compiles and stores the body as a function or a new version of one, then serves it.
@@ -196,17 +184,17 @@ async fn upload(call: &Call<'_>, upload: Upload) -> ApiResult<twiml_edge_store::
         wasm.len() as u64,
     );
     // Quotas first, before the compiler's time is spent; they are checked again when stored.
-    call.blocking(move |app| {
-        app.tenants()
+    call.blocking(move |tenants| {
+        tenants
             .store()
             .check_upload(&checked_account, function_sid.as_deref(), size)
     })
     .await??;
     // One upload of an account compiles at a time, so its uploads queue behind each other and
     // not in front of another account's; the wait counts against the compile timeout.
-    let sandbox = call.app.sandbox();
+    let sandbox = call.api.tenants.sandbox();
     let deadline = sandbox.compile_deadline();
-    let _turn = tokio::time::timeout_at(deadline, call.app.tenants().compile_turn(&account))
+    let _turn = tokio::time::timeout_at(deadline, call.api.tenants.compile_turn(&account))
         .await
         .map_err(|_| {
             ApiError::unavailable(format!(
@@ -217,8 +205,8 @@ async fn upload(call: &Call<'_>, upload: Upload) -> ApiResult<twiml_edge_store::
     let name = match &upload {
         Upload::New(name) => name.clone(),
         Upload::Version(sid) => call
-            .app
-            .tenants()
+            .api
+            .tenants
             .function(sid)
             .map_or_else(|| sid.clone(), |f| f.item.name().to_owned()),
     };
@@ -233,24 +221,27 @@ async fn upload(call: &Call<'_>, upload: Upload) -> ApiResult<twiml_edge_store::
                 ApiError::unavailable(format!("the upload is not accepted now: {err}"))
             }
         })?;
-    call.write(move |app| {
-        let store = app.tenants().store();
-        let stored = match &upload {
-            Upload::New(name) => store.create_function(&account, name, &wasm)?,
-            Upload::Version(sid) => store
-                .add_function_version(&account, sid, &wasm)?
-                .ok_or_else(|| {
-                    ApiError::new(StatusCode::NOT_FOUND, format!("function {sid} was deleted while it uploaded"))
-                })?,
-        };
-        app.tenants().put_function(&account, &stored.sid, compiled);
-        if matches!(upload, Upload::Version(_)) {
-            app.trim_compiled_cache();
-        }
-        tracing::info!(function = %stored.sid, version = %stored.version.sid, sha256 = %stored.version.sha256, "function uploaded");
-        Ok(stored)
-    })
-    .await?
+    let sid = match &upload {
+        Upload::New(_) => None,
+        Upload::Version(sid) => Some(sid.clone()),
+    };
+    let stored = call
+        .blocking(move |tenants| tenants.store_function(&account, &upload, &wasm, compiled))
+        .await??
+        .ok_or_else(|| {
+            let sid = sid.unwrap_or_default();
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("function {sid} was deleted while it uploaded"),
+            )
+        })?;
+    tracing::info!(
+        function = %stored.sid,
+        version = %stored.version.sid,
+        sha256 = %stored.version.sha256,
+        "function uploaded"
+    );
+    Ok(stored)
 }
 
 fn function_json(call: &Call<'_>, function: &twiml_edge_store::Function) -> Value {

@@ -13,7 +13,7 @@ mod functions;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use hyper::{
     Method, Response, StatusCode,
     body::Body,
@@ -22,7 +22,13 @@ use hyper::{
 };
 use serde_json::{Value, json};
 
-use crate::app::App;
+use std::sync::Arc;
+
+use crate::{
+    app::PublicUrl,
+    body::{self, BodyError},
+    tenants::Tenants,
+};
 use twiml_edge_store::{Account, Listing, Page, Store, StoreError};
 
 /// The API version in every path.
@@ -112,9 +118,40 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::tenants::BinWriteError> for ApiError {
+    fn from(err: crate::tenants::BinWriteError) -> Self {
+        match err {
+            crate::tenants::BinWriteError::Store(err) => err.into(),
+            crate::tenants::BinWriteError::Template(err) => Self::bad_request(err.to_string()),
+        }
+    }
+}
+
+/// What the management API works with: the accounts' content, and how webhook URLs look.
+#[derive(Debug)]
+pub(crate) struct Api {
+    pub(crate) tenants: Arc<Tenants>,
+    pub(crate) public_url: PublicUrl,
+    /// Largest function upload accepted, in bytes.
+    pub(crate) max_upload: usize,
+}
+
+impl Api {
+    /// Answers one management API request.
+    pub(crate) async fn handle<B>(&self, parts: Parts, body: B) -> Response<Full<Bytes>>
+    where
+        B: Body,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        respond(self, &parts, body)
+            .await
+            .unwrap_or_else(ApiError::into_response)
+    }
+}
+
 /// One API request, authenticated, with the pieces every resource needs.
 pub(crate) struct Call<'a> {
-    pub(crate) app: &'a App,
+    pub(crate) api: &'a Api,
     pub(crate) parts: &'a Parts,
     pub(crate) account: Account,
     body: Bytes,
@@ -151,54 +188,25 @@ impl Call<'_> {
 
     /// The public base URL webhooks of this server are called at.
     pub(crate) fn public_base(&self) -> String {
-        let url = self.app.public_url(self.parts);
+        let url = self.api.public_url.of(self.parts);
         let path = self.parts.uri.path();
         url.find(path)
             .map_or(url.clone(), |at| url[..at].to_owned())
     }
 
-    /// Runs a store write and the registry update after it as one step: writes take turns, so
-    /// what the server routes to is always what the last commit says, whatever the races.
-    pub(crate) async fn write<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&App) -> T + Send + 'static,
-    ) -> ApiResult<T> {
-        self.blocking(move |app| {
-            let _turn = app.tenants().writing();
-            work(app)
-        })
-        .await
-    }
-
-    /// Runs blocking store or compiler work off the async threads.
+    /// Runs blocking store, registry or compiler work off the async threads.
     pub(crate) async fn blocking<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&App) -> T + Send + 'static,
+        work: impl FnOnce(&Tenants) -> T + Send + 'static,
     ) -> ApiResult<T> {
-        let app = self.app.clone();
-        tokio::task::spawn_blocking(move || work(&app))
+        let tenants = self.api.tenants.clone();
+        tokio::task::spawn_blocking(move || work(&tenants))
             .await
             .map_err(ApiError::internal)
     }
 }
 
-/// Answers one management API request.
-pub(crate) async fn handle<B>(
-    app: &App,
-    parts: Parts,
-    body: B,
-    max_upload: usize,
-) -> Response<Full<Bytes>>
-where
-    B: Body,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
-    respond(app, &parts, body, max_upload)
-        .await
-        .unwrap_or_else(ApiError::into_response)
-}
-
-async fn respond<B>(app: &App, parts: &Parts, body: B, max_upload: usize) -> ApiResult
+async fn respond<B>(api: &Api, parts: &Parts, body: B) -> ApiResult
 where
     B: Body,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -211,15 +219,33 @@ where
         Some((sid, resource)) => (sid, resource),
         None => (rest.strip_suffix(".json").unwrap_or(rest), ""),
     };
-    let account = authenticate(app, parts, account_sid).await?;
+    let account = authenticate(&api.tenants, parts, account_sid).await?;
     let limit = if resource.starts_with("Functions") {
-        max_upload
+        api.max_upload
     } else {
         MAX_FORM_BYTES
     };
-    let body = read_body(body, limit).await?;
+    let body = body::read(parts, body, limit, BODY_TIMEOUT)
+        .await
+        .map_err(|err| match err {
+            // Uploads are large; a minute is generous for 16 MiB and bounds a client that stalls.
+            BodyError::Timeout(timeout) => ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    timeout.as_secs()
+                ),
+            ),
+            BodyError::TooLarge(limit) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is over the {limit}-byte limit"),
+            ),
+            BodyError::Unreadable(why) => {
+                ApiError::bad_request(format!("the request body could not be read: {why}"))
+            }
+        })?;
     let call = Call {
-        app,
+        api,
         parts,
         account,
         body,
@@ -255,7 +281,7 @@ fn json_sid(segment: &str) -> ApiResult<&str> {
 }
 
 /// The account the request's HTTP Basic credentials prove, which must be the path's.
-async fn authenticate(app: &App, parts: &Parts, path_sid: &str) -> ApiResult<Account> {
+async fn authenticate(tenants: &Arc<Tenants>, parts: &Parts, path_sid: &str) -> ApiResult<Account> {
     let unauthorized = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -272,8 +298,8 @@ async fn authenticate(app: &App, parts: &Parts, path_sid: &str) -> ApiResult<Acc
         .and_then(|v| String::from_utf8(v).ok())
         .ok_or_else(unauthorized)?;
     let (sid, token) = credentials.split_once(':').ok_or_else(unauthorized)?;
-    let account = app
-        .account(sid)
+    let account = tenants
+        .find_account(sid)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(unauthorized)?;
@@ -295,32 +321,6 @@ async fn authenticate(app: &App, parts: &Parts, path_sid: &str) -> ApiResult<Acc
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0, |diff, (x, y)| diff | (x ^ y)) == 0
-}
-
-async fn read_body<B>(body: B, limit: usize) -> ApiResult<Bytes>
-where
-    B: Body,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
-    // Uploads are large; a minute is generous for 16 MiB and bounds a client that stalls.
-    let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect());
-    match read.await {
-        Err(_) => Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            format!(
-                "the request body did not arrive within {} s",
-                BODY_TIMEOUT.as_secs()
-            ),
-        )),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(err)) if err.is::<LengthLimitError>() => Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the request body is over the {limit}-byte limit"),
-        )),
-        Ok(Err(err)) => Err(ApiError::bad_request(format!(
-            "the request body could not be read: {err}"
-        ))),
-    }
 }
 
 /// A JSON answer.
@@ -388,8 +388,8 @@ pub(crate) async fn list<T: Send + 'static>(
     let account = call.account.sid.clone();
     let name = by_name.zip(call.query("FriendlyName"));
     let listed = call
-        .blocking(move |app| {
-            let store = app.tenants().store();
+        .blocking(move |tenants| {
+            let store = tenants.store();
             match name {
                 Some((find, name)) => find(store.as_ref(), &account, &name).map(|item| Listing {
                     total: u64::from(item.is_some()),

@@ -14,8 +14,14 @@ use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesCData, BytesDecl, BytesPI, BytesRef, BytesStart, BytesText, Event};
 use quick_xml::reader::Reader;
 
-use crate::schema::{self, Element, Kind, Text};
+mod elements;
+mod text;
+mod words;
+
+use crate::schema::{self, Element, Text};
 use crate::sip;
+pub(crate) use words::value_problem;
+use words::*;
 
 /// Largest TwiML body the SIP engine accepts (SPEC §3: "a response over 64 kB is an error").
 pub const DEFAULT_MAX_TWIML_BYTES: usize = 64_000;
@@ -134,10 +140,10 @@ pub fn check(doc: &str, rules: &Rules) -> Vec<Finding> {
 }
 
 /// Processing stops after a syntax finding.
-struct Stop;
-type Flow = Result<(), Stop>;
+pub(crate) struct Stop;
+pub(crate) type Flow = Result<(), Stop>;
 
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     doc: &'a str,
     rules: &'a Rules,
     /// Findings with the byte offset they point at, sorted at the end.
@@ -150,6 +156,8 @@ struct Checker<'a> {
     uri: String,
     /// Attribute names of the current tag, as byte ranges of `doc`, for duplicate detection.
     keys: Vec<(usize, usize)>,
+    /// The document as a tree, built as it is read when someone asked for it ([`crate::read`]).
+    tree: Option<crate::xml::TreeBuilder>,
 }
 
 struct Frame {
@@ -184,7 +192,7 @@ struct CallerId {
 }
 
 impl<'a> Checker<'a> {
-    fn new(doc: &'a str, rules: &'a Rules) -> Self {
+    pub(super) fn new(doc: &'a str, rules: &'a Rules) -> Self {
         Self {
             doc,
             rules,
@@ -195,10 +203,28 @@ impl<'a> Checker<'a> {
             decl_seen: false,
             uri: String::new(),
             keys: Vec::new(),
+            tree: None,
         }
     }
 
-    fn run(mut self) -> Vec<Finding> {
+    /// A checker that also builds the document's tree as it reads.
+    pub(crate) fn building_tree(doc: &'a str, rules: &'a Rules) -> Self {
+        Self {
+            tree: Some(crate::xml::TreeBuilder::default()),
+            ..Self::new(doc, rules)
+        }
+    }
+
+    /// Checks the document, returning its findings and, when built, its tree.
+    pub(crate) fn run_with_tree(mut self) -> (Vec<Finding>, Option<crate::xml::Element>) {
+        if self.doc.len() <= self.rules.max_bytes && self.prolog().is_ok() {
+            self.parse();
+        }
+        let tree = self.tree.take().and_then(crate::xml::TreeBuilder::finish);
+        (self.finish(), tree)
+    }
+
+    pub(super) fn run(mut self) -> Vec<Finding> {
         if self.doc.len() > self.rules.max_bytes {
             let _ = self.syntax(
                 0,
@@ -219,7 +245,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Nothing, not even a BOM or a blank line, may precede the declaration.
-    fn prolog(&mut self) -> Flow {
+    pub(super) fn prolog(&mut self) -> Flow {
         if self.doc.starts_with('\u{feff}') {
             return Err(self.syntax(
                 0,
@@ -248,7 +274,7 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    fn parse(&mut self) {
+    pub(super) fn parse(&mut self) {
         let mut reader = Reader::from_str(self.doc);
         reader.config_mut().check_comments = true;
         loop {
@@ -289,705 +315,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    // ---- elements ----
-
-    fn start(&mut self, e: &BytesStart<'_>, off: usize, empty: bool) -> Flow {
-        let name = e.name().0;
-        let name_off = self.offset_of(name).unwrap_or(off + 1);
-        self.check_name(name, off)?;
-
-        let el = if self.stack.is_empty() {
-            self.root(name, off)?
-        } else {
-            self.child(name, off)
-        };
-        let mut frame = Frame {
-            el,
-            off,
-            name: (name_off, name.len()),
-            text_off: None,
-            text_reported: false,
-            text_waived: false,
-            key_child: false,
-            dial: DialState::default(),
-        };
-        self.attributes(e, off, &mut frame)?;
-        if el.is_some_and(is_uri_element) {
-            self.uri.clear();
-        }
-        self.stack.push(frame);
-        if empty {
-            self.end();
-        }
-        Ok(())
-    }
-
-    fn root(&mut self, name: &str, off: usize) -> Result<Option<&'static Element>, Stop> {
-        if self.root_closed {
-            return Err(self.syntax(
-                off,
-                "multiple-roots",
-                format!(
-                    "<{name}> comes after </Response>; a TwiML document has exactly one root, \
-                     so move it inside <Response>"
-                ),
-            ));
-        }
-        if name != schema::RESPONSE.name {
-            let hint = if name.eq_ignore_ascii_case("Response") {
-                " (did you mean <Response>? names are case-sensitive)"
-            } else {
-                ""
-            };
-            return Err(self.syntax(
-                off,
-                "root-not-response",
-                format!(
-                    "the root element is <{name}>{hint}; TwiML must be wrapped in a single \
-                     <Response> element"
-                ),
-            ));
-        }
-        self.root_seen = true;
-        Ok(Some(&schema::RESPONSE))
-    }
-
-    /// Places `name` under the open element and does the parent's bookkeeping.
-    fn child(&mut self, name: &str, off: usize) -> Option<&'static Element> {
-        let parent = self.stack.last()?.el?;
-        let Some(el) = parent.child(name) else {
-            self.placement(name, parent, off);
-            return None;
-        };
-        let frame = self.stack.last_mut()?;
-        if parent.text == Text::OrChild(el.name) {
-            frame.key_child = true;
-        }
-        if ptr::eq(parent, &schema::DIAL) {
-            let dial = &mut frame.dial;
-            dial.nouns += 1;
-            if ptr::eq(el, &schema::CONFERENCE) || ptr::eq(el, &schema::QUEUE) {
-                dial.exclusive.get_or_insert(el.name);
-            } else {
-                dial.parties += 1;
-            }
-            if ptr::eq(el, &schema::SIP) {
-                dial.sips += 1;
-            }
-            if dial.parties == MAX_DIAL_PARTIES + 1 {
-                self.schema(
-                    off,
-                    "dial-too-many-nouns",
-                    format!(
-                        "this <{name}> is noun number {} in its <Dial>; a <Dial> rings at most \
-                         {MAX_DIAL_PARTIES} <Number>, <Client> or <Sip> nouns, so split it \
-                         into several <Dial>s",
-                        MAX_DIAL_PARTIES + 1
-                    ),
-                );
-            }
-        }
-        Some(el)
-    }
-
-    fn placement(&mut self, name: &str, parent: &'static Element, off: usize) {
-        let exact = schema::ALL.iter().any(|e| e.name == name);
-        if exact {
-            let mut homes: Vec<&str> = schema::ALL
-                .iter()
-                .filter(|p| p.child(name).is_some())
-                .map(|p| p.name)
-                .collect();
-            homes.dedup();
-            if homes.is_empty() {
-                self.schema(
-                    off,
-                    "misplaced-element",
-                    format!(
-                        "<{name}> is the document root and cannot be nested; remove the inner one"
-                    ),
-                );
-                return;
-            }
-            self.schema(
-                off,
-                "misplaced-element",
-                format!(
-                    "<{name}> cannot stand inside <{}>; it belongs inside <{}>{}",
-                    parent.name,
-                    homes.join("> or <"),
-                    accepts(parent)
-                ),
-            );
-            return;
-        }
-        let guess = parent
-            .children
-            .iter()
-            .chain(schema::ALL.iter())
-            .find(|e| e.name.eq_ignore_ascii_case(name));
-        let message = match guess {
-            Some(g) => format!(
-                "unknown element <{name}>; did you mean <{}>? TwiML names are case-sensitive",
-                g.name
-            ),
-            None => format!(
-                "unknown element <{name}> is not part of TwiML for voice{}",
-                accepts(parent)
-            ),
-        };
-        self.schema(off, "unknown-element", message);
-    }
-
-    fn end(&mut self) {
-        let Some(frame) = self.stack.pop() else {
-            return;
-        };
-        if self.stack.is_empty() {
-            self.root_closed = true;
-        }
-        let Some(el) = frame.el else {
-            return;
-        };
-        let needs_text = match el.text {
-            Text::Required => true,
-            Text::OrChild(_) => !frame.key_child,
-            Text::OrAttr(_) => !frame.text_waived,
-            Text::None | Text::Optional => false,
-        };
-        if needs_text && frame.text_off.is_none() {
-            self.schema(frame.off, "missing-text", missing_text(el));
-        }
-        if let Some(text_off) = frame.text_off
-            && is_uri_element(el)
-            && !frame.key_child
-        {
-            let uri = std::mem::take(&mut self.uri);
-            let element = format!("<{}>", el.name);
-            sip::check_uri(
-                uri.trim_matches(is_xml_space),
-                &element,
-                &mut |rule, message| self.schema(text_off, rule, message),
-            );
-            self.uri = uri;
-        }
-        if ptr::eq(el, &schema::DIAL) {
-            self.dial_end(&frame);
-        }
-    }
-
-    fn dial_end(&mut self, frame: &Frame) {
-        let dial = &frame.dial;
-        if let Some(text_off) = frame.text_off
-            && dial.nouns > 0
-        {
-            self.schema(
-                text_off,
-                "dial-text-and-nouns",
-                "<Dial> holds both a number as text and nested nouns; put the number in its \
-                 own <Number> noun"
-                    .into(),
-            );
-        }
-        if let Some(name) = dial.exclusive
-            && dial.nouns > 1
-        {
-            self.schema(
-                frame.off,
-                "dial-exclusive-noun",
-                format!(
-                    "<{name}> must be the only noun in its <Dial>, but this <Dial> holds {} \
-                     nouns; give <{name}> a <Dial> of its own",
-                    dial.nouns
-                ),
-            );
-        }
-        if dial.sips > 0 && dial.nouns > 1 && !self.rules.enhanced_sip {
-            let others = dial.nouns - 1;
-            self.schema(
-                frame.off,
-                "enhanced-sip-required",
-                format!(
-                    "this <Dial> holds a <Sip> and {others} other noun{}; without Enhanced \
-                     Programmable SIP Features a <Dial> with <Sip> may hold that single <Sip> \
-                     only: enable enhanced SIP on the account, or split it into one <Dial> per \
-                     noun (chained through the action URL)",
-                    if others == 1 { "" } else { "s" }
-                ),
-            );
-        }
-        if let Some(caller) = &dial.caller_id {
-            let value = &self.doc[caller.value.0..caller.value.1];
-            if dial.sips > 0 && !caller.fits_sip {
-                self.schema(
-                    caller.off,
-                    "dial-caller-id",
-                    format!(
-                        "callerId={value:?} on a <Dial> with <Sip> may only hold letters, \
-                         digits and + - _ . (no spaces)"
-                    ),
-                );
-            } else if !caller.fits_any {
-                self.schema(
-                    caller.off,
-                    "dial-caller-id",
-                    format!(
-                        "callerId={value:?} must be a phone number in E.164 (+14155550100) or a \
-                         client:name, without spaces"
-                    ),
-                );
-            }
-        }
-    }
-
-    // ---- attributes ----
-
-    /// Checks the syntax of every attribute, then its schema. Stops at a syntax finding.
-    fn attributes(&mut self, e: &BytesStart<'_>, off: usize, frame: &mut Frame) -> Flow {
-        let tag_off = self.offset_of(e).unwrap_or(off + 1);
-        self.keys.clear();
-        let mut attrs = e.attributes();
-        attrs.with_checks(false);
-        for attr in attrs {
-            let attr = match attr {
-                Ok(attr) => attr,
-                Err(err) => return Err(self.attr_error(err, e, tag_off)),
-            };
-            let key = attr.key.0;
-            let key_off = self.offset_of(key).unwrap_or(tag_off);
-            if !is_xml_name(key) {
-                return Err(self.syntax(
-                    key_off,
-                    "malformed-attribute",
-                    format!("{key:?} is not a valid attribute name"),
-                ));
-            }
-            if self.keys.iter().any(|&(s, l)| &self.doc[s..s + l] == key) {
-                return Err(self.syntax(
-                    key_off,
-                    "duplicate-attribute",
-                    format!(
-                        "attribute {key} on <{}> appears twice; keep one",
-                        e.name().0
-                    ),
-                ));
-            }
-            self.keys.push((key_off, key.len()));
-            let raw_off = self.offset_of(&attr.value).unwrap_or(key_off);
-            self.check_raw_value(key, &attr.value, raw_off)?;
-
-            let Some(el) = frame.el else {
-                continue;
-            };
-            let Some(spec) = el.attr(key) else {
-                self.unknown_attribute(el, key, key_off);
-                continue;
-            };
-            // Syntax is checked above, so normalizing cannot fail.
-            let value = attr
-                .normalized_value(XmlVersion::Implicit1_0)
-                .unwrap_or_default();
-            if el.text == Text::OrAttr(spec.name) {
-                frame.text_waived = true;
-            }
-            if ptr::eq(el, &schema::DIAL) && key == "callerId" {
-                let value_range = self
-                    .offset_of(&attr.value)
-                    .map_or((0, 0), |s| (s, s + attr.value.len()));
-                frame.dial.caller_id = Some(CallerId {
-                    off: key_off,
-                    value: value_range,
-                    fits_sip: !value.is_empty()
-                        && value
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"+-_.".contains(&b)),
-                    fits_any: !value.is_empty() && !value.contains(char::is_whitespace),
-                });
-            }
-            if let Some(problem) = value_problem(spec.kind, &value) {
-                self.schema(
-                    key_off,
-                    "invalid-attribute-value",
-                    format!("{key}={value:?} on <{}> {problem}", el.name),
-                );
-            }
-        }
-        Ok(())
-    }
-
-    fn attr_error(&mut self, err: AttrError, e: &BytesStart<'_>, tag_off: usize) -> Stop {
-        let buf: &str = e;
-        let name = e.name().0;
-        let (pos, rule, what) = match err {
-            AttrError::Duplicated(pos, _) => {
-                (pos, "duplicate-attribute", "appears twice; keep one")
-            }
-            AttrError::ExpectedEq(pos) => (
-                pos,
-                "malformed-attribute",
-                "follows an attribute without '=\"value\"'",
-            ),
-            AttrError::ExpectedValue(pos) => (
-                pos,
-                "malformed-attribute",
-                "has '=' but no value; write name=\"value\"",
-            ),
-            AttrError::UnquotedValue(pos) => (
-                pos,
-                "malformed-attribute",
-                "is an unquoted value; put attribute values in double quotes",
-            ),
-            AttrError::ExpectedQuote(pos, _) => (
-                pos,
-                "malformed-attribute",
-                "is a value without its closing quote",
-            ),
-        };
-        let rest = buf.get(pos..).unwrap_or("");
-        let word = &rest[..rest
-            .find(|c: char| c == '=' || c.is_whitespace())
-            .unwrap_or(rest.len())];
-        let message = if rule == "duplicate-attribute" {
-            format!("attribute {word} on <{name}> {what}")
-        } else {
-            format!("{:?} on <{name}> {what}", sip::shorten(word))
-        };
-        self.syntax(tag_off + pos, rule, message)
-    }
-
-    fn unknown_attribute(&mut self, el: &'static Element, key: &str, key_off: usize) {
-        let message = if let Some(a) = el.attrs.iter().find(|a| a.name.eq_ignore_ascii_case(key)) {
-            format!(
-                "<{}> has no attribute {key}; did you mean {}? attribute names are case-sensitive",
-                el.name, a.name
-            )
-        } else if el.attrs.is_empty() {
-            format!("<{}> takes no attributes; remove {key}", el.name)
-        } else if el.attrs.len() <= 12 {
-            let names: Vec<&str> = el.attrs.iter().map(|a| a.name).collect();
-            format!(
-                "<{}> has no attribute {key}; it accepts {}",
-                el.name,
-                names.join(", ")
-            )
-        } else {
-            format!("<{}> has no attribute {key}", el.name)
-        };
-        self.schema(key_off, "unknown-attribute", message);
-    }
-
-    /// A raw attribute value: no `<`, every `&` starts a known entity, no control characters.
-    fn check_raw_value(&mut self, key: &str, raw: &str, off: usize) -> Flow {
-        let bytes = raw.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'<' => {
-                    return Err(self.syntax(
-                        off + i,
-                        "unescaped-lt",
-                        format!("attribute {key} contains a raw '<'; write &lt; instead"),
-                    ));
-                }
-                b'&' => match reference_len(&raw[i + 1..]) {
-                    Ok(len) => {
-                        i += len + 2;
-                        continue;
-                    }
-                    Err(rule) => {
-                        return Err(self.syntax(off + i, rule, amp_message(&raw[i..], rule)));
-                    }
-                },
-                b if is_forbidden_control(b) => {
-                    return Err(self.syntax(
-                        off + i,
-                        "invalid-char",
-                        format!(
-                            "attribute {key} contains the control character U+{b:04X}, which \
-                             XML does not allow; remove it"
-                        ),
-                    ));
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        Ok(())
-    }
-
-    // ---- text ----
-
-    fn text(&mut self, t: &BytesText<'_>, off: usize) -> Flow {
-        let raw: &str = t;
-        self.character_data(raw, off)
-    }
-
-    fn cdata(&mut self, c: &BytesCData<'_>, off: usize) -> Flow {
-        // Content starts after "<![CDATA[".
-        let raw: &str = c;
-        self.character_data(raw, self.offset_of(raw).unwrap_or(off))
-    }
-
-    fn character_data(&mut self, raw: &str, off: usize) -> Flow {
-        if let Some(i) = raw.bytes().position(is_forbidden_control) {
-            return Err(self.syntax(
-                off + i,
-                "invalid-char",
-                format!(
-                    "text contains the control character U+{:04X}, which XML does not allow; \
-                     remove it",
-                    raw.as_bytes()[i]
-                ),
-            ));
-        }
-        if let Some(i) = raw.find("]]>") {
-            return Err(self.syntax(
-                off + i,
-                "malformed-xml",
-                "text contains \"]]>\", which XML does not allow; write ]]&gt;".into(),
-            ));
-        }
-        let first = raw.find(|c| !is_xml_space(c));
-        if self.stack.is_empty() {
-            if let Some(i) = first {
-                return Err(self.text_outside_root(off + i, &raw[i..]));
-            }
-            return Ok(());
-        }
-        if self.collecting() {
-            self.uri.push_str(raw);
-        }
-        if let Some(i) = first {
-            self.saw_text(off + i, &raw[i..]);
-        }
-        Ok(())
-    }
-
-    fn general_ref(&mut self, r: &BytesRef<'_>, off: usize) -> Flow {
-        let name: &str = r;
-        let ch = match name {
-            "lt" => '<',
-            "gt" => '>',
-            "amp" => '&',
-            "apos" => '\'',
-            "quot" => '"',
-            _ => match r.resolve_char_ref() {
-                Ok(Some(c)) if is_xml_char(c) => c,
-                Ok(None) => {
-                    return Err(self.syntax(
-                        off,
-                        "bad-entity",
-                        format!(
-                            "unknown entity &{name}; (XML knows only &lt; &gt; &amp; &apos; \
-                             &quot;); for a literal '&' write &amp;"
-                        ),
-                    ));
-                }
-                _ => {
-                    return Err(self.syntax(
-                        off,
-                        "bad-entity",
-                        format!("&{name}; is not a character XML allows; remove it"),
-                    ));
-                }
-            },
-        };
-        if self.stack.is_empty() {
-            if is_xml_space(ch) {
-                return Ok(());
-            }
-            return Err(self.text_outside_root(off, name));
-        }
-        if self.collecting() {
-            self.uri.push(ch);
-        }
-        if !is_xml_space(ch) {
-            let mut buf = [0u8; 4];
-            self.saw_text(off, ch.encode_utf8(&mut buf));
-        }
-        Ok(())
-    }
-
-    fn collecting(&self) -> bool {
-        self.stack
-            .last()
-            .and_then(|f| f.el)
-            .is_some_and(is_uri_element)
-    }
-
-    fn saw_text(&mut self, off: usize, text: &str) {
-        let Some(frame) = self.stack.last_mut() else {
-            return;
-        };
-        frame.text_off.get_or_insert(off);
-        let Some(el) = frame.el else {
-            return;
-        };
-        if el.text != Text::None || frame.text_reported {
-            return;
-        }
-        frame.text_reported = true;
-        let hint = if ptr::eq(el, &schema::RESPONSE)
-            || ptr::eq(el, &schema::GATHER)
-            || ptr::eq(el, &schema::PROMPT)
-        {
-            "put words to speak inside <Say>"
-        } else {
-            "remove it"
-        };
-        self.schema(
-            off,
-            "unexpected-text",
-            format!(
-                "<{}> takes no text but holds {:?}; {hint}",
-                el.name,
-                sip::shorten(text.trim_end())
-            ),
-        );
-    }
-
-    fn text_outside_root(&mut self, off: usize, text: &str) -> Stop {
-        let place = if self.root_seen {
-            "after </Response>"
-        } else {
-            "before <Response>"
-        };
-        self.syntax(
-            off,
-            "text-outside-root",
-            format!(
-                "text {:?} {place}; everything must be inside the <Response> element",
-                sip::shorten(text.trim_end())
-            ),
-        )
-    }
-
-    // ---- prolog and errors ----
-
-    fn decl(&mut self, d: &BytesDecl<'_>, off: usize) -> Flow {
-        if off != 0 || self.decl_seen {
-            return Err(self.misplaced_declaration(off));
-        }
-        self.decl_seen = true;
-        match d.version() {
-            Ok(v) if v == "1.0" => {}
-            Ok(v) => {
-                return Err(self.syntax(
-                    off,
-                    "bad-declaration",
-                    format!("the declaration says version={v:?}; write version=\"1.0\""),
-                ));
-            }
-            Err(_) => {
-                return Err(self.syntax(
-                    off,
-                    "bad-declaration",
-                    "the declaration has no version; write <?xml version=\"1.0\" \
-                     encoding=\"UTF-8\"?>"
-                        .into(),
-                ));
-            }
-        }
-        match d.encoding() {
-            None => Ok(()),
-            Some(Ok(enc))
-                if enc.eq_ignore_ascii_case("UTF-8") || enc.eq_ignore_ascii_case("UTF8") =>
-            {
-                Ok(())
-            }
-            Some(Ok(enc)) => Err(self.syntax(
-                off,
-                "bad-declaration",
-                format!(
-                    "the declaration says encoding={enc:?} but the body is sent as UTF-8; write \
-                     encoding=\"UTF-8\""
-                ),
-            )),
-            Some(Err(_)) => Err(self.syntax(
-                off,
-                "bad-declaration",
-                "the declaration's encoding is malformed; write encoding=\"UTF-8\"".into(),
-            )),
-        }
-    }
-
-    fn pi(&mut self, p: &BytesPI<'_>, off: usize) -> Flow {
-        if p.target().eq_ignore_ascii_case("xml") {
-            return Err(self.misplaced_declaration(off));
-        }
-        Ok(())
-    }
-
-    fn misplaced_declaration(&mut self, off: usize) -> Stop {
-        self.syntax(
-            off,
-            "declaration-not-first",
-            "an <?xml ...?> declaration appears after the start of the document; keep only one, \
-             as the very first thing (the runtime already writes it)"
-                .into(),
-        )
-    }
-
-    fn eof(&mut self) {
-        if let Some(frame) = self.stack.last() {
-            let (s, l) = frame.name;
-            let name = &self.doc[s..s + l];
-            let off = frame.off;
-            let _ = self.syntax(
-                off,
-                "unclosed-element",
-                format!("<{name}> is never closed; add </{name}> (or write <{name}/>)"),
-            );
-        } else if !self.root_seen {
-            let _ = self.syntax(
-                self.doc.len(),
-                "root-not-response",
-                "the document has no root element; TwiML must be wrapped in a <Response> element"
-                    .into(),
-            );
-        }
-    }
-
-    fn xml_error(&mut self, err: &XmlError, off: usize) {
-        let (rule, message) = match err {
-            XmlError::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
-                let opened = self
-                    .stack
-                    .last()
-                    .map(|f| format!(" opened on line {}", line_of(self.doc, f.off)))
-                    .unwrap_or_default();
-                (
-                    "mismatched-end-tag",
-                    format!(
-                        "</{found}> does not close <{expected}>{opened}; close <{expected}> first"
-                    ),
-                )
-            }
-            XmlError::IllFormed(IllFormedError::UnmatchedEndTag(tag)) => (
-                "mismatched-end-tag",
-                format!("</{tag}> closes nothing: no <{tag}> is open here"),
-            ),
-            XmlError::IllFormed(IllFormedError::UnclosedReference) => (
-                "unescaped-amp",
-                amp_message(&self.doc[off.min(self.doc.len())..], "unescaped-amp"),
-            ),
-            XmlError::IllFormed(
-                IllFormedError::MissingDeclVersion(_) | IllFormedError::UnknownVersion,
-            ) => (
-                "bad-declaration",
-                "the declaration needs version=\"1.0\" first: write <?xml version=\"1.0\" \
-                 encoding=\"UTF-8\"?>"
-                    .into(),
-            ),
-            other => ("malformed-xml", format!("the XML does not parse: {other}")),
-        };
-        let _ = self.syntax(off, rule, message);
-    }
-
     // ---- helpers ----
 
     /// Element names must be XML names; a bad one is most often a raw `<` in text.
-    fn check_name(&mut self, name: &str, off: usize) -> Flow {
+    pub(super) fn check_name(&mut self, name: &str, off: usize) -> Flow {
         if is_xml_name(name) {
             return Ok(());
         }
@@ -1007,22 +338,28 @@ impl<'a> Checker<'a> {
     }
 
     /// Byte offset of `s` in the document, if `s` borrows from it.
-    fn offset_of(&self, s: &str) -> Option<usize> {
+    pub(super) fn offset_of(&self, s: &str) -> Option<usize> {
         let start = self.doc.as_ptr() as usize;
         let p = s.as_ptr() as usize;
         (p >= start && p + s.len() <= start + self.doc.len()).then(|| p - start)
     }
 
-    fn syntax(&mut self, off: usize, rule: &'static str, message: String) -> Stop {
+    pub(super) fn syntax(&mut self, off: usize, rule: &'static str, message: String) -> Stop {
         self.push(off, Severity::Syntax, rule, message);
         Stop
     }
 
-    fn schema(&mut self, off: usize, rule: &'static str, message: String) {
+    pub(super) fn schema(&mut self, off: usize, rule: &'static str, message: String) {
         self.push(off, Severity::Schema, rule, message);
     }
 
-    fn push(&mut self, off: usize, severity: Severity, rule: &'static str, message: String) {
+    pub(super) fn push(
+        &mut self,
+        off: usize,
+        severity: Severity,
+        rule: &'static str,
+        message: String,
+    ) {
         debug_assert!(
             RULES.iter().any(|r| r.0 == rule && r.1 == severity),
             "{rule}"
@@ -1039,7 +376,7 @@ impl<'a> Checker<'a> {
         ));
     }
 
-    fn finish(mut self) -> Vec<Finding> {
+    pub(super) fn finish(mut self) -> Vec<Finding> {
         self.findings.sort_by_key(|(off, _)| *off);
         let doc = self.doc;
         self.findings
@@ -1049,182 +386,6 @@ impl<'a> Checker<'a> {
                 f
             })
             .collect()
-    }
-}
-
-fn is_uri_element(el: &'static Element) -> bool {
-    ptr::eq(el, &schema::SIP) || ptr::eq(el, &schema::SIP_URI) || ptr::eq(el, &schema::REFER_SIP)
-}
-
-fn line_of(doc: &str, off: usize) -> usize {
-    let end = off.min(doc.len());
-    1 + doc.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-}
-
-/// Why `value` is not acceptable for `kind`, or `None`.
-pub(crate) fn value_problem(kind: Kind, value: &str) -> Option<String> {
-    let one_of = |allowed: &[&str], v: &str| -> Option<String> {
-        if allowed.contains(&v) {
-            return None;
-        }
-        Some(match allowed.iter().find(|a| a.eq_ignore_ascii_case(v)) {
-            Some(a) => format!("must be {}; did you mean {a:?}?", list(allowed)),
-            None => format!("must be {}", list(allowed)),
-        })
-    };
-    match kind {
-        Kind::Any => None,
-        Kind::Bool => one_of(&["true", "false"], value),
-        Kind::Method => one_of(&["GET", "POST"], value),
-        Kind::OneOf(allowed) => one_of(allowed, value),
-        Kind::Int => {
-            let ok =
-                !value.is_empty() && value.len() <= 9 && value.bytes().all(|b| b.is_ascii_digit());
-            (!ok).then(|| "must be a whole number (0 or more, digits only)".to_owned())
-        }
-        Kind::SpaceSet(allowed) => {
-            if value.trim().is_empty() {
-                return Some(format!("must list one or more of {}", list(allowed)));
-            }
-            value.split_ascii_whitespace().find_map(|item| {
-                let comma = if item.contains(',') {
-                    "; separate values with spaces, not commas"
-                } else {
-                    ""
-                };
-                one_of(allowed, item).map(|p| format!("has {item:?}, which {p}{comma}"))
-            })
-        }
-        Kind::CommaSet(allowed) => value.split(',').find_map(|item| {
-            let item = item.trim();
-            let space = if item.contains(' ') {
-                "; separate values with commas"
-            } else {
-                ""
-            };
-            if item.is_empty() {
-                return Some(format!(
-                    "has an empty item; list {} separated by commas",
-                    list(allowed)
-                ));
-            }
-            one_of(allowed, item).map(|p| format!("has {item:?}, which {p}{space}"))
-        }),
-    }
-}
-
-fn list(items: &[&str]) -> String {
-    match items {
-        [a, b] => format!("{a} or {b}"),
-        _ => format!("one of {}", items.join(", ")),
-    }
-}
-
-fn accepts(parent: &Element) -> String {
-    match parent.children.len() {
-        0 => format!(" (<{}> holds no elements)", parent.name),
-        1..=10 => {
-            let names: Vec<String> = parent
-                .children
-                .iter()
-                .map(|c| format!("<{}>", c.name))
-                .collect();
-            format!(" (<{}> accepts {})", parent.name, names.join(", "))
-        }
-        _ => String::new(),
-    }
-}
-
-fn missing_text(el: &Element) -> String {
-    let what = match el.name {
-        "Number" => "the phone number to dial, e.g. <Number>+14155550100</Number>",
-        "Sip" => "the SIP URI to dial, e.g. <Sip>sip:alice@example.com</Sip>",
-        "Uri" => "a SIP URI, e.g. <Uri>sip:alice@example.com</Uri>",
-        "Client" => "the client identity (or an <Identity> child)",
-        "Application" => "the application SID (or an <ApplicationSid> child)",
-        "Redirect" => {
-            "the URL of the next TwiML, e.g. <Redirect>https://example.com/next</Redirect>"
-        }
-        "Play" => "the URL of the audio to play (or a digits attribute)",
-        "Conference" => "the conference room name",
-        "Queue" => "the queue name",
-        "Sms" => "the message body",
-        _ => "its value",
-    };
-    format!("<{}> is empty; it needs {what}", el.name)
-}
-
-fn amp_message(from_amp: &str, rule: &str) -> String {
-    if rule == "bad-entity" {
-        let name = from_amp[1..].split(';').next().unwrap_or("");
-        return format!(
-            "unknown entity &{name}; (XML knows only &lt; &gt; &amp; &apos; &quot;); for a \
-             literal '&' write &amp;"
-        );
-    }
-    "a raw '&' must be written &amp; (for example \"Fish &amp; Chips\")".into()
-}
-
-/// Length of the reference name after a `&` (up to its `;`), or the rule it breaks.
-fn reference_len(after_amp: &str) -> Result<usize, &'static str> {
-    let Some(end) = after_amp.find(';').filter(|&e| e > 0 && e <= 32) else {
-        return Err("unescaped-amp");
-    };
-    let name = &after_amp[..end];
-    if matches!(name, "lt" | "gt" | "amp" | "apos" | "quot") {
-        return Ok(end);
-    }
-    if let Some(num) = name.strip_prefix('#') {
-        let code = match num.strip_prefix('x') {
-            Some(hex) => u32::from_str_radix(hex, 16),
-            None => num.parse(),
-        };
-        return match code.ok().and_then(char::from_u32) {
-            Some(c) if is_xml_char(c) => Ok(end),
-            _ => Err("bad-entity"),
-        };
-    }
-    if is_xml_name(name) {
-        Err("bad-entity")
-    } else {
-        Err("unescaped-amp")
-    }
-}
-
-fn is_xml_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r')
-}
-
-fn is_forbidden_control(b: u8) -> bool {
-    b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')
-}
-
-fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{fffe}' && c != '\u{ffff}')
-}
-
-fn is_name_start(c: char) -> bool {
-    c.is_ascii_alphabetic() || c == '_' || c == ':' || !c.is_ascii()
-}
-
-fn is_xml_name(name: &str) -> bool {
-    name.starts_with(is_name_start)
-        && name
-            .chars()
-            .all(|c| is_name_start(c) || c.is_ascii_digit() || c == '-' || c == '.')
-}
-
-fn describe_blank(s: &str) -> String {
-    if s.bytes().all(|b| b == b' ' || b == b'\t') {
-        format!("{} space(s)", s.len())
-    } else {
-        format!(
-            "{} blank line(s)",
-            s.bytes().filter(|&b| b == b'\n').count().max(1)
-        )
     }
 }
 
