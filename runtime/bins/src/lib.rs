@@ -17,6 +17,7 @@
 //!   template can name another;
 //! - a render is bounded in steps and in bytes written, and runs on a bin the caller holds
 //!   (an `Arc`), never under a lock other accounts wait on.
+#![deny(missing_docs)]
 
 mod compile;
 mod render;

@@ -1,4 +1,5 @@
 //! E.164 normalisation of what callers put in `From` and `To`, shared by templates and guests.
+#![deny(missing_docs)]
 
 use std::{str::FromStr, sync::LazyLock};
 

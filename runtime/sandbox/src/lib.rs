@@ -20,6 +20,7 @@
 //!
 //! Uploads compile in a small pool with a wall-clock limit, and nothing reaches the compiled-code
 //! cache before the component has passed the world check and a probe instantiation.
+#![deny(missing_docs)]
 
 mod call;
 mod compile;

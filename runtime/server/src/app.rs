@@ -13,10 +13,8 @@ use std::{
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{
-    Method, Request, Response, StatusCode,
+    Method, Request, Response,
     body::Body,
-    header::{CONTENT_TYPE, HeaderValue},
-    http::request::Parts,
 };
 use tracing::{Instrument, field::Empty};
 use twiml_edge_bins::Renderer;
@@ -32,8 +30,9 @@ use crate::{
     error::{Error, Result},
     folders::{Folders, load_bins},
     host::{CompiledCode, PhoneNumbers},
+    http::{PublicUrl, checked, text_response, twiml_response},
     tenants::Tenants,
-    voice::{self, Entry, Voice},
+    voice::{Entry, Voice},
     webhook::{self, Webhook},
 };
 
@@ -56,32 +55,6 @@ pub(crate) struct State {
     voice: Voice,
     /// The management API.
     api: Api,
-}
-
-/// How the engine names this server: the `--public-url` when given (a proxy in front), else
-/// plain HTTP at the request's `Host`.
-#[derive(Debug, Clone)]
-pub(crate) struct PublicUrl(Option<String>);
-
-impl PublicUrl {
-    /// The URL the engine called, as it signed it.
-    pub(crate) fn of(&self, parts: &Parts) -> String {
-        let path = parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
-        match &self.0 {
-            Some(base) => format!("{}{path}", base.trim_end_matches('/')),
-            None => {
-                let host = parts
-                    .headers
-                    .get(hyper::header::HOST)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("localhost");
-                format!("http://{host}{path}")
-            }
-        }
-    }
 }
 
 /// Where a request path leads.
@@ -307,21 +280,6 @@ impl App {
     }
 }
 
-/// `answer` as a TwiML document held to `policy`; the schema findings it lets through are
-/// logged.
-pub(crate) fn checked(answer: &str, policy: &Policy) -> Result<twiml_edge_twiml::Document> {
-    let document = twiml_edge_twiml::document(answer, policy).map_err(Error::InvalidTwiml)?;
-    for finding in &document.warnings {
-        tracing::warn!(
-            rule = finding.rule,
-            line = finding.line,
-            "TwiML schema warning: {}",
-            finding.message
-        );
-    }
-    Ok(document)
-}
-
 /// What renders the folders' bins: the configured region and TwiML size.
 pub(crate) fn renderer(config: &Config) -> Arc<Renderer> {
     Arc::new(Renderer::new(config.default_region, config.max_twiml_bytes))
@@ -362,13 +320,6 @@ fn route(path: &str) -> Result<Route<'_>> {
     }
 }
 
-/// Whether `value` is `prefix` and 32 hex digits, as every sid is.
-pub(crate) fn is_sid(value: &str, prefix: &str) -> bool {
-    value.len() == 34
-        && value.starts_with(prefix)
-        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 fn not_served(path: &str) -> Error {
     Error::NotFound(format!(
         "nothing is served at {path:?}: TwiML Bins answer at /bins/NAME, functions at \
@@ -394,26 +345,10 @@ fn log_error(err: &Error) {
     }
 }
 
-/// A TwiML answer; `fallback` is the `ErrorCode` the fallback ran for, when it did.
-pub(crate) fn twiml_response(document: String, fallback: Option<&str>) -> Response<Full<Bytes>> {
-    let mut response = text_response("text/xml; charset=utf-8", document);
-    if let Some(code) = fallback.and_then(|c| HeaderValue::from_str(c).ok()) {
-        response.headers_mut().insert(voice::FALLBACK_HEADER, code);
-    }
-    response
-}
-
-fn text_response(content_type: &'static str, body: String) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(CONTENT_TYPE, content_type)
-        .body(Full::new(Bytes::from(body)))
-        .expect("static headers are valid")
-}
-
 #[cfg(test)]
 mod tests {
     use http_body_util::BodyExt as _;
+    use hyper::{StatusCode, header::CONTENT_TYPE};
 
     use super::*;
 

@@ -25,6 +25,7 @@ mod config;
 mod error;
 mod folders;
 mod host;
+mod http;
 mod serve;
 pub mod signature;
 mod tenants;
@@ -39,7 +40,7 @@ pub use host::PhoneNumbers;
 pub use serve::{serve, shutdown_signal};
 pub use twiml_edge_sandbox::Limits;
 pub use twiml_edge_store::Quotas;
-pub use voice::FALLBACK_HEADER;
+pub use http::FALLBACK_HEADER;
 
 /// Address `serve` listens on.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";

@@ -195,7 +195,7 @@ impl Tenants {
         if let Some(account) = self.cached_account(sid) {
             return Ok(Some(account));
         }
-        if !crate::app::is_sid(sid, "AC") || self.known_missing(sid) {
+        if !is_sid(sid, "AC") || self.known_missing(sid) {
             return Ok(None);
         }
         let (tenants, sid) = (self.clone(), sid.to_owned());
@@ -501,6 +501,13 @@ impl Tenants {
         self.remove_domain(sid);
         Ok(removed)
     }
+}
+
+/// Whether `value` is `prefix` and 32 hex digits, as every sid is.
+pub(crate) fn is_sid(value: &str, prefix: &str) -> bool {
+    value.len() == 34
+        && value.starts_with(prefix)
+        && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Compiles a stored bin, named after its sid and friendly name in errors.

@@ -13,7 +13,7 @@ use http_body_util::Full;
 use hyper::{Method, Response, StatusCode, http::request::Parts};
 
 use crate::{
-    app::{PublicUrl, checked, twiml_response},
+    http::{PublicUrl, checked, twiml_response},
     calls::CallLog,
     error::{Error, Result},
     signature,
@@ -58,8 +58,6 @@ struct Run {
     function_sid: Option<String>,
 }
 
-/// The response header that says the fallback answered, with the `ErrorCode` it was sent.
-pub const FALLBACK_HEADER: &str = "x-twiml-edge-fallback";
 
 /// What the voice path works with: the accounts' content, what calls may ask of the world,
 /// the call log, and how the engine names this server.

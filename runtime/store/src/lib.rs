@@ -4,6 +4,7 @@
 //! Every method that takes an `account_sid` only reads or changes that account's rows, so a sid of
 //! another account behaves exactly like a missing one; only the `*_by_sid`/`all_*` lookups used for
 //! routing cross accounts.
+#![deny(missing_docs)]
 
 mod accounts;
 mod bins;

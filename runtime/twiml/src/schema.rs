@@ -886,7 +886,68 @@ pub fn dial_attribute_problem(noun: Option<&str>, attribute: &str, value: &str) 
         None => &DIAL,
         Some(noun) => DIAL.child(noun)?,
     };
-    crate::check::value_problem(element.attr(attribute)?.kind, value)
+    value_problem(element.attr(attribute)?.kind, value)
+}
+
+/// Why `value` is not acceptable for `kind`, or `None`.
+pub(crate) fn value_problem(kind: Kind, value: &str) -> Option<String> {
+    let one_of = |allowed: &[&str], v: &str| -> Option<String> {
+        if allowed.contains(&v) {
+            return None;
+        }
+        Some(match allowed.iter().find(|a| a.eq_ignore_ascii_case(v)) {
+            Some(a) => format!("must be {}; did you mean {a:?}?", list(allowed)),
+            None => format!("must be {}", list(allowed)),
+        })
+    };
+    match kind {
+        Kind::Any => None,
+        Kind::Bool => one_of(&["true", "false"], value),
+        Kind::Method => one_of(&["GET", "POST"], value),
+        Kind::OneOf(allowed) => one_of(allowed, value),
+        Kind::Int => {
+            let ok =
+                !value.is_empty() && value.len() <= 9 && value.bytes().all(|b| b.is_ascii_digit());
+            (!ok).then(|| "must be a whole number (0 or more, digits only)".to_owned())
+        }
+        Kind::SpaceSet(allowed) => {
+            if value.trim().is_empty() {
+                return Some(format!("must list one or more of {}", list(allowed)));
+            }
+            value.split_ascii_whitespace().find_map(|item| {
+                let comma = if item.contains(',') {
+                    "; separate values with spaces, not commas"
+                } else {
+                    ""
+                };
+                one_of(allowed, item).map(|p| format!("has {item:?}, which {p}{comma}"))
+            })
+        }
+        Kind::CommaSet(allowed) => value.split(',').find_map(|item| {
+            let item = item.trim();
+            let space = if item.contains(' ') {
+                "; separate values with commas"
+            } else {
+                ""
+            };
+            if item.is_empty() {
+                return Some(format!(
+                    "has an empty item; list {} separated by commas",
+                    list(allowed)
+                ));
+            }
+            one_of(allowed, item).map(|p| format!("has {item:?}, which {p}{space}"))
+        }),
+    }
+}
+
+
+/// `a or b`, or `one of a, b, c`: allowed values as findings name them.
+pub(crate) fn list(items: &[&str]) -> String {
+    match items {
+        [a, b] => format!("{a} or {b}"),
+        _ => format!("one of {}", items.join(", ")),
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub const MAX_URI_CHARS: usize = 255;
 /// Header part (after `?`) must be "under 1024 characters".
 pub const MAX_HEADERS_CHARS: usize = 1024;
+/// The transports `;transport=` may name.
 pub const TRANSPORTS: &[&str] = &["udp", "tcp", "tls"];
 /// Twilio's SIP regions, as `;region=` names them and as the label after `.sip.` of a domain's
 /// regional host name (`acme.sip.us1.twilio.com`).

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 use crate::{
-    app::PublicUrl,
+    http::PublicUrl,
     body::{self, BodyError},
     tenants::Tenants,
 };

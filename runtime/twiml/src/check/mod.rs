@@ -16,11 +16,13 @@ use quick_xml::reader::Reader;
 
 mod elements;
 mod text;
+mod tree;
 mod words;
 
-use crate::schema::{self, Element, Text};
+pub use tree::read;
+
+use crate::schema::{self, Element, Text, value_problem};
 use crate::sip;
-pub(crate) use words::value_problem;
 use words::*;
 
 /// Largest TwiML body the SIP engine accepts (SPEC §3: "a response over 64 kB is an error").
@@ -59,6 +61,7 @@ pub enum Severity {
 /// One thing the SIP engine would refuse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// Whether the engine could not read the document at all, or read it and refused it.
     pub severity: Severity,
     /// Stable kebab-case id, one of [`RULES`].
     pub rule: &'static str,
@@ -157,7 +160,7 @@ pub(crate) struct Checker<'a> {
     /// Attribute names of the current tag, as byte ranges of `doc`, for duplicate detection.
     keys: Vec<(usize, usize)>,
     /// The document as a tree, built as it is read when someone asked for it ([`crate::read`]).
-    tree: Option<crate::xml::TreeBuilder>,
+    tree: Option<tree::TreeBuilder>,
 }
 
 struct Frame {
@@ -210,7 +213,7 @@ impl<'a> Checker<'a> {
     /// A checker that also builds the document's tree as it reads.
     pub(crate) fn building_tree(doc: &'a str, rules: &'a Rules) -> Self {
         Self {
-            tree: Some(crate::xml::TreeBuilder::default()),
+            tree: Some(tree::TreeBuilder::default()),
             ..Self::new(doc, rules)
         }
     }
@@ -220,7 +223,7 @@ impl<'a> Checker<'a> {
         if self.doc.len() <= self.rules.max_bytes && self.prolog().is_ok() {
             self.parse();
         }
-        let tree = self.tree.take().and_then(crate::xml::TreeBuilder::finish);
+        let tree = self.tree.take().and_then(tree::TreeBuilder::finish);
         (self.finish(), tree)
     }
 

@@ -1,7 +1,6 @@
 //! The words of findings and the character classes of XML: what every part of the check shares.
 
 use super::*;
-use crate::schema::Kind;
 
 pub(super) fn is_uri_element(el: &'static Element) -> bool {
     ptr::eq(el, &schema::SIP) || ptr::eq(el, &schema::SIP_URI) || ptr::eq(el, &schema::REFER_SIP)
@@ -15,64 +14,6 @@ pub(super) fn line_of(doc: &str, off: usize) -> usize {
         .count()
 }
 
-/// Why `value` is not acceptable for `kind`, or `None`.
-pub(crate) fn value_problem(kind: Kind, value: &str) -> Option<String> {
-    let one_of = |allowed: &[&str], v: &str| -> Option<String> {
-        if allowed.contains(&v) {
-            return None;
-        }
-        Some(match allowed.iter().find(|a| a.eq_ignore_ascii_case(v)) {
-            Some(a) => format!("must be {}; did you mean {a:?}?", list(allowed)),
-            None => format!("must be {}", list(allowed)),
-        })
-    };
-    match kind {
-        Kind::Any => None,
-        Kind::Bool => one_of(&["true", "false"], value),
-        Kind::Method => one_of(&["GET", "POST"], value),
-        Kind::OneOf(allowed) => one_of(allowed, value),
-        Kind::Int => {
-            let ok =
-                !value.is_empty() && value.len() <= 9 && value.bytes().all(|b| b.is_ascii_digit());
-            (!ok).then(|| "must be a whole number (0 or more, digits only)".to_owned())
-        }
-        Kind::SpaceSet(allowed) => {
-            if value.trim().is_empty() {
-                return Some(format!("must list one or more of {}", list(allowed)));
-            }
-            value.split_ascii_whitespace().find_map(|item| {
-                let comma = if item.contains(',') {
-                    "; separate values with spaces, not commas"
-                } else {
-                    ""
-                };
-                one_of(allowed, item).map(|p| format!("has {item:?}, which {p}{comma}"))
-            })
-        }
-        Kind::CommaSet(allowed) => value.split(',').find_map(|item| {
-            let item = item.trim();
-            let space = if item.contains(' ') {
-                "; separate values with commas"
-            } else {
-                ""
-            };
-            if item.is_empty() {
-                return Some(format!(
-                    "has an empty item; list {} separated by commas",
-                    list(allowed)
-                ));
-            }
-            one_of(allowed, item).map(|p| format!("has {item:?}, which {p}{space}"))
-        }),
-    }
-}
-
-pub(super) fn list(items: &[&str]) -> String {
-    match items {
-        [a, b] => format!("{a} or {b}"),
-        _ => format!("one of {}", items.join(", ")),
-    }
-}
 
 pub(super) fn accepts(parent: &Element) -> String {
     match parent.children.len() {
