@@ -416,11 +416,13 @@ fn is_token_byte(b: u8) -> bool {
 /// The scheme of `uri`, lowercase, and what follows its colon.
 fn split_scheme(uri: &str) -> Option<(&'static str, &str)> {
     for scheme in ["sips", "sip"] {
-        if uri
-            .get(..=scheme.len())
-            .is_some_and(|s| s[..scheme.len()].eq_ignore_ascii_case(scheme) && s.ends_with(':'))
+        let (Some(head), Some(rest)) = (uri.get(..scheme.len()), uri.get(scheme.len()..)) else {
+            continue;
+        };
+        if head.eq_ignore_ascii_case(scheme)
+            && let Some(rest) = rest.strip_prefix(':')
         {
-            return Some((scheme, &uri[scheme.len() + 1..]));
+            return Some((scheme, rest));
         }
     }
     None
@@ -555,6 +557,16 @@ mod tests {
                 "{uri}: expected {rule} with {fragment:?}, got {got:?}"
             );
         }
+    }
+
+    /// Found by `fuzz/fuzz_targets/sip_uri.rs`: a multi-byte character right after a scheme's
+    /// letters was sliced through.
+    #[test]
+    fn a_character_across_the_scheme_boundary_is_no_scheme() {
+        let text = "tel\u{c1}+15\0\u{11}55i\u{c}\u{4}\0\0\0\0\0\0\051212";
+        assert!(parse(text).is_err());
+        assert!(parse("sipé:a@b").is_err());
+        assert!(parse("sipsé").is_err());
     }
 
     #[test]

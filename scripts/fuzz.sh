@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every fuzz target of fuzz/ for SECONDS each (default 10), with the nightly toolchain and
+# cargo-fuzz, installing what is missing; a crash stops the run and leaves its input under
+# fuzz/artifacts/TARGET/. The seed corpora are in fuzz/corpus/ (runs add to a copy in
+# target/fuzz-corpus, so the repository keeps only the seeds).
+#
+# Run: scripts/fuzz.sh [SECONDS]      (scripts/test.sh runs a short pass)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+
+say() { printf 'fuzz: %s\n' "$*" >&2; }
+
+rustup toolchain list | grep -q '^nightly' || {
+  say "installing the nightly toolchain (cargo-fuzz needs it)"
+  rustup toolchain install nightly --profile minimal
+}
+command -v cargo-fuzz >/dev/null || {
+  say "installing cargo-fuzz"
+  cargo install cargo-fuzz --locked --quiet
+}
+
+cd fuzz
+targets=$(cargo +nightly fuzz list)
+cargo +nightly fuzz build -O $targets >/dev/null 2>&1 || cargo +nightly fuzz build -O
+for target in $targets; do
+  work="../target/fuzz-corpus/$target"
+  mkdir -p "$work"
+  cp -n corpus/"$target"/* "$work"/ 2>/dev/null || true
+  say "$target for ${seconds}s"
+  cargo +nightly fuzz run -O "$target" "$work" -- -max_total_time="$seconds" -max_len=65536 \
+    -print_final_stats=1 2>&1 | grep -E '^(stat::number_of_executed_units|stat::new_units_added|==|SUMMARY|Done)' || true
+  if [ -n "$(ls artifacts/"$target" 2>/dev/null)" ]; then
+    say "$target found a crash: fuzz/artifacts/$target"
+    exit 1
+  fi
+done
