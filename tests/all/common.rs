@@ -30,6 +30,47 @@ pub(crate) fn guests_dir() -> PathBuf {
     dir
 }
 
+/// The Python with twilio-python that `scripts/test.sh` installs in `target/python`
+/// (`TWIML_EDGE_PYTHON` overrides).
+pub(crate) fn python() -> PathBuf {
+    let python = std::env::var_os("TWIML_EDGE_PYTHON").map_or_else(
+        || repo_root().join("target/python/bin/python"),
+        PathBuf::from,
+    );
+    assert!(
+        python.exists(),
+        "no {python:?}: run scripts/test.sh, which installs twilio-python there"
+    );
+    python
+}
+
+/// Runs `tests/compat/{script}` with twilio-python, isolated from the environment's Python
+/// settings (`-I`: no `PYTHONOPTIMIZE`, no user site), with `env` set. Returns its standard
+/// output once it exited successfully and its last line is `done`: a script that stopped early
+/// cannot pass.
+pub(crate) async fn run_python(script: &str, env: &[(&str, &str)]) -> String {
+    let output = tokio::process::Command::new(python())
+        .arg("-I")
+        .arg(repo_root().join("tests/compat").join(script))
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success() && stdout.lines().last() == Some(done_line(script).as_str()),
+        "{script} failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The last line every script of `tests/compat` prints when all its checks passed.
+fn done_line(script: &str) -> String {
+    format!("{script}: all checks passed")
+}
+
 /// A server bound to `127.0.0.1:0`, stopped gracefully when dropped.
 #[derive(Debug)]
 pub(crate) struct TestServer {
@@ -270,6 +311,12 @@ impl Answer {
         json
     }
 
+    /// Asserts a webhook error answer with `status` and returns its `code`.
+    pub(crate) fn api_error_code(&self, status: u16) -> String {
+        assert_eq!(self.status, status, "{}", self.body);
+        self.error()["code"].as_str().unwrap().to_owned()
+    }
+
     /// Asserts a 200 TwiML answer and returns it.
     pub(crate) fn twiml(&self) -> &str {
         assert_eq!(self.status, StatusCode::OK, "{}", self.body);
@@ -493,16 +540,43 @@ pub(crate) fn refused_guest(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-/// Sends SIGTERM to `child` and waits for it to exit, failing the test after `within`.
-pub(crate) fn terminate(
-    child: &mut std::process::Child,
-    within: std::time::Duration,
-) -> std::process::ExitStatus {
+/// Starts `twiml-edge serve --listen 127.0.0.1:0` with `args`, and returns it with its base URL
+/// once it says where it listens.
+pub(crate) fn serve_binary(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_twiml-edge"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("twiml-edge listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, url)
+}
+
+/// Sends `signal` (`TERM`, `INT`) to `child`.
+pub(crate) fn signal(child: &std::process::Child, signal: &str) {
     let sent = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([format!("-{signal}"), child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
+}
+
+/// Waits for `child` to exit, failing the test after `within`.
+pub(crate) fn wait_exit(
+    child: &mut std::process::Child,
+    within: std::time::Duration,
+) -> std::process::ExitStatus {
     let deadline = std::time::Instant::now() + within;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -510,9 +584,18 @@ pub(crate) fn terminate(
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "process {} ignored SIGTERM for {within:?}",
+            "process {} still runs after {within:?}",
             child.id()
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// Sends SIGTERM to `child` and waits for it to exit, failing the test after `within`.
+pub(crate) fn terminate(
+    child: &mut std::process::Child,
+    within: std::time::Duration,
+) -> std::process::ExitStatus {
+    signal(child, "TERM");
+    wait_exit(child, within)
 }

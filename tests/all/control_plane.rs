@@ -9,6 +9,10 @@ use crate::common::{
 use serde_json::Value;
 use twiml_edge_server::{Config, FALLBACK_HEADER, signature};
 
+/// What the `pstn-dial` guest answers `sip_webhook()`.
+const PSTN_DIAL_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial \
+     callerId=\"+14155550100\"><Number>+15125551212</Number></Dial></Response>";
+
 async fn server_with_accounts(
     signed: &[bool],
 ) -> (TestServer, Vec<TestAccount>, tempfile::TempDir) {
@@ -457,24 +461,34 @@ async fn twiml_bins_are_created_updated_served_and_deleted() {
             .ends_with("<Response><Say>42</Say></Response>"),
         "the old template still serves"
     );
-    for (form, message) in [
+    for (form, status, code, message) in [
         (
             &[("Template", "<Response/>")][..],
+            400,
+            20001,
             "FriendlyName is required",
         ),
-        (&[("FriendlyName", "x")][..], "Template is required"),
+        (
+            &[("FriendlyName", "x")][..],
+            400,
+            20001,
+            "Template is required",
+        ),
         (
             &[("FriendlyName", "pstn-dial"), ("Template", "<Response/>")][..],
-            "pstn-dial",
+            409,
+            20409,
+            "a bin named \"pstn-dial\" already exists",
         ),
     ] {
-        let answer = api.post("/TwimlBins.json", form).await;
-        let json: Value = serde_json::from_str(&answer.body).unwrap();
+        let json = api
+            .post("/TwimlBins.json", form)
+            .await
+            .api_error(status, code);
         assert!(
             json["message"].as_str().unwrap().contains(message),
             "{json}"
         );
-        assert!(answer.status == 400 || answer.status == 409, "{json}");
     }
     // What could reach other templates, recurse or write a value unescaped is refused up front.
     for (template, message) in [
@@ -671,6 +685,138 @@ async fn a_failing_voice_url_falls_back_as_the_engine_would() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_get_fallback_and_a_busy_voice_url_fall_back_as_the_engine_would() {
+    let data = tempfile::tempdir().unwrap();
+    let account = TestAccount::create(data.path(), true);
+    let app = twiml_edge_server::App::new(Config {
+        templates: crate::common::repo_root().join("templates"),
+        data: data.path().to_path_buf(),
+        // One call at a time for the account, and a loop that outlasts the checks below.
+        max_calls_per_account: Some(1),
+        limits: twiml_edge_server::Limits {
+            cpu_time: Duration::from_secs(3),
+            ..twiml_edge_server::Limits::default()
+        },
+        ..Config::default()
+    })
+    .unwrap();
+    let server = TestServer::serve(app.clone()).await;
+    let api = server.api(&account);
+    let trap = upload(&server, &account, "trap", "trap").await;
+    let echo = upload(&server, &account, "echo", "echo").await;
+    let trap_url = trap["webhook_url"].as_str().unwrap();
+    let echo_url = echo["webhook_url"].as_str().unwrap();
+
+    // VoiceFallbackMethod=GET: the fallback gets the webhook's parameters and the error in its
+    // query, as a GET (the echo guest says the method, URL and each parameter back).
+    api.post(
+        "/SIP/Domains.json",
+        &[
+            ("DomainName", "get.sip.twilio.com"),
+            ("VoiceUrl", trap_url),
+            ("VoiceFallbackUrl", echo_url),
+            ("VoiceFallbackMethod", "GET"),
+        ],
+    )
+    .await
+    .json(201);
+    let webhook = domain_webhook("get.sip.twilio.com");
+    let answer = server.signed_post("/voice", &account.token, &webhook).await;
+    let twiml = answer.twiml();
+    assert_eq!(answer.headers[FALLBACK_HEADER], "11200");
+    let query = encode(&with_overrides(
+        &webhook,
+        &params(&[("ErrorCode", "11200"), ("ErrorUrl", trap_url)]),
+    ));
+    assert!(
+        twiml.contains(&format!(
+            "<Say>GET {}?{}</Say>",
+            path(&echo),
+            query.replace('&', "&amp;")
+        )),
+        "{twiml}"
+    );
+    for (name, value) in [
+        ("ErrorCode", "11200"),
+        ("ErrorUrl", trap_url),
+        ("SipDomain", "get.sip.twilio.com"),
+        ("From", "sip:+14155550100@acme.sip.twilio.com"),
+    ] {
+        assert!(
+            twiml.contains(&format!("<Say>{name}={value}</Say>")),
+            "{name}: {twiml}"
+        );
+    }
+
+    // A voice_url refused as busy (the account's one call slot is taken) falls back to a bin,
+    // which needs no slot.
+    let looping = upload(&server, &account, "loop", "infinite-loop").await;
+    let pstn = upload(&server, &account, "pstn", "pstn-dial").await;
+    let fallback = create_bin(
+        &server,
+        &account,
+        "sorry",
+        "<Response><Say>Sorry: {{ErrorCode}}</Say></Response>",
+    )
+    .await;
+    let domain = domain_with(
+        &server,
+        &account,
+        "busy.sip.twilio.com",
+        pstn["webhook_url"].as_str().unwrap(),
+        fallback["webhook_url"].as_str(),
+    )
+    .await;
+    let held = {
+        let (url, token) = (server.url(&path(&looping)), account.token.clone());
+        tokio::spawn(
+            async move { crate::common::signed_post_to(&url, &token, &sip_webhook()).await },
+        )
+    };
+    crate::common::wait_until("the loop holds the account's slot", || {
+        app.sandbox().calls_in_flight() == 1
+    })
+    .await;
+    let answer = server
+        .signed_post(
+            "/voice",
+            &account.token,
+            &domain_webhook("busy.sip.twilio.com"),
+        )
+        .await;
+    assert_eq!(
+        answer.twiml(),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>Sorry: 11200</Say></Response>"
+    );
+    assert_eq!(answer.headers[FALLBACK_HEADER], "11200");
+    assert_eq!(
+        app.sandbox().calls_in_flight(),
+        1,
+        "the loop ended too soon"
+    );
+    let log = call_log(&server, &account, domain["sid"].as_str().unwrap(), 1).await;
+    assert_eq!(log[0]["outcome"], "busy", "{log:?}");
+    assert_eq!(log[0]["function_sid"], pstn["sid"]);
+    let fallback_line = format!("bin {} ok", fallback["sid"].as_str().unwrap());
+    assert_eq!(log[0]["fallback"], fallback_line.as_str());
+    assert_eq!(held.await.unwrap().error()["code"], "function_deadline");
+    // With the slot free again, the voice_url answers.
+    let answer = server
+        .signed_post(
+            "/voice",
+            &account.token,
+            &domain_webhook("busy.sip.twilio.com"),
+        )
+        .await;
+    assert!(
+        answer.twiml().contains("<Number>+15125551212</Number>"),
+        "{}",
+        answer.body
+    );
+    assert!(answer.headers.get(FALLBACK_HEADER).is_none());
+}
+
 async fn api_function_url(server: &TestServer, account: &TestAccount, name: &str) -> String {
     let listed = server
         .api(account)
@@ -798,7 +944,7 @@ async fn only_webhooks_signed_by_the_owner_run() {
         }
     };
     let ok = post(webhook.clone(), sign(&url, &body), body.clone()).await;
-    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.twiml(), PSTN_DIAL_TWIML);
 
     let tampered_body = body.replace("SipHeader_X-Customer=42", "SipHeader_X-Customer=43");
     let refusals: Vec<(&str, String, String, String)> = vec![
@@ -845,7 +991,7 @@ async fn only_webhooks_signed_by_the_owner_run() {
     let missing = server
         .send("POST", &webhook, Some(FORM), body.clone())
         .await;
-    assert_eq!(missing.status, 403);
+    assert_eq!(missing.api_error_code(403), "forbidden");
 
     // GET signs the URL alone; JSON bodies are covered by bodySHA256.
     let get_path = format!("{webhook}?{body}");
@@ -860,7 +1006,19 @@ async fn only_webhooks_signed_by_the_owner_run() {
             "",
         )
         .await;
-    assert_eq!(get.status, 200, "{}", get.body);
+    assert_eq!(get.twiml(), PSTN_DIAL_TWIML);
+    let altered = server
+        .request(
+            "GET",
+            &get_path.replace("X-Customer=42", "X-Customer=43"),
+            &[(
+                "x-twilio-signature",
+                &signature::sign(&signed.token, &server.url(&get_path), signature::Body::None),
+            )],
+            "",
+        )
+        .await;
+    assert_eq!(altered.api_error_code(403), "forbidden");
     let json = serde_json::json!({"To": "sip:+15125551212@acme.sip.twilio.com", "From": "sip:+14155550100@acme.sip.twilio.com"}).to_string();
     let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(json.as_bytes()));
     let json_path = format!("{webhook}?bodySHA256={hash}");
@@ -885,18 +1043,67 @@ async fn only_webhooks_signed_by_the_owner_run() {
                 .await
         }
     };
-    assert!(
-        send_json(json.clone())
+    assert_eq!(send_json(json.clone()).await.twiml(), PSTN_DIAL_TWIML);
+    assert_eq!(
+        send_json(json.replace("5125", "5126"))
             .await
-            .twiml()
-            .contains("+15125551212")
+            .api_error_code(403),
+        "forbidden"
     );
-    assert_eq!(send_json(json.replace("5125", "5126")).await.status, 403);
 
     // An account that turned checking off takes unsigned webhooks.
     let open = upload(&server, unsigned, "pstn-dial", "pstn-dial").await;
     let answer = server.post_form(&path(&open), &sip_webhook()).await;
-    assert!(answer.twiml().contains("+15125551212"));
+    assert_eq!(answer.twiml(), PSTN_DIAL_TWIML);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_signatures_changed_through_the_api_applies_to_the_next_webhook() {
+    let (server, accounts, _data) = server_with_accounts(&[true]).await;
+    let account = &accounts[0];
+    let api = server.api(account);
+    let bin = create_bin(&server, account, "hi", "<Response><Say>hi</Say></Response>").await;
+    let bin_path = path(&bin);
+    let webhook = sip_webhook();
+    let unsigned = || server.post_form(&bin_path, &webhook);
+    let expected = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>hi</Say></Response>";
+    for round in 0..3 {
+        assert_eq!(
+            unsigned().await.api_error_code(403),
+            "forbidden",
+            "round {round}"
+        );
+        let off = api
+            .post(".json", &[("ValidateSignatures", "false")])
+            .await
+            .json(200);
+        assert_eq!(off["validate_signatures"], false);
+        assert_eq!(
+            unsigned().await.twiml(),
+            expected,
+            "round {round}: not checked"
+        );
+        // A wrong signature is no better than none while checking is off, and no worse.
+        let wrong = server
+            .request(
+                "POST",
+                &bin_path,
+                &[("content-type", FORM), ("x-twilio-signature", "AAAA")],
+                encode(&sip_webhook()),
+            )
+            .await;
+        assert_eq!(wrong.twiml(), expected);
+        let on = api
+            .post(".json", &[("ValidateSignatures", "true")])
+            .await
+            .json(200);
+        assert_eq!(on["validate_signatures"], true);
+    }
+    assert_eq!(unsigned().await.api_error_code(403), "forbidden");
+    let signed = server
+        .signed_post(&bin_path, &account.token, &sip_webhook())
+        .await;
+    assert_eq!(signed.twiml(), expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -931,7 +1138,10 @@ async fn signatures_are_checked_against_the_public_url() {
                 body.clone(),
             )
             .await;
-        assert_eq!(answer.status, status, "{url}: {}", answer.body);
+        match status {
+            200 => assert_eq!(answer.twiml(), PSTN_DIAL_TWIML, "{url}"),
+            _ => assert_eq!(answer.api_error_code(status), "forbidden", "{url}"),
+        }
     }
 }
 
@@ -1115,10 +1325,20 @@ async fn no_account_reaches_anything_of_another() {
             .unwrap()
             .contains("not a function or TwiML bin of this account")
     );
-    let b_calls = server.api(b).get("/CallLog.json").await.json(200);
-    for call in b_calls["calls"].as_array().unwrap() {
-        assert_ne!(call["function_sid"], zh);
-    }
+    // B's call is in B's log as one that reached nothing; A's function ran only A's call.
+    let b_calls = crate::common::wait_for_calls(&server, b, "/CallLog.json", 1).await;
+    assert_eq!(b_calls.len(), 1, "{b_calls:?}");
+    assert_eq!(b_calls[0]["outcome"], "no_target");
+    assert_eq!(b_calls[0]["function_sid"], Value::Null);
+    assert_eq!(b_calls[0]["target"], function["webhook_url"]);
+    let a_calls = server
+        .api(a)
+        .get(&format!("/Functions/{zh}/Calls.json"))
+        .await
+        .json(200);
+    let a_calls = a_calls["calls"].as_array().unwrap();
+    assert_eq!(a_calls.len(), 1, "{a_calls:?}");
+    assert_eq!(a_calls[0]["outcome"], "ok");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,7 @@ use crate::common::{
 use twiml_edge_e164::Region;
 use twiml_edge_sandbox::Sandbox;
 use twiml_edge_sdk::webhook::Webhook;
-use twiml_edge_server::{App, Config, Limits, PhoneNumbers};
+use twiml_edge_server::{Allocator, App, Config, Limits, PhoneNumbers};
 
 fn guests_config(data: &std::path::Path) -> Config {
     Config {
@@ -34,27 +34,33 @@ fn spawn_post(
     tokio::spawn(async move { server.send("POST", path, Some(FORM), body).await })
 }
 
+/// Both ways a call's instances get their memory: reserved slots reused, or mapped per call.
+const ALLOCATORS: [Allocator; 2] = [Allocator::Pooling, Allocator::OnDemand];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_guest_answers_its_cases() {
-    let data = tempfile::tempdir().unwrap();
-    let server = TestServer::start(guests_config(data.path())).await;
-    let covered = run_cases(&server, &repo_root().join("tests/cases/functions")).await;
-    for guest in [
-        "pstn-dial",
-        "header-router",
-        "sequential-dial",
-        "infinite-loop",
-        "memory-bomb",
-        "stack-overflow",
-        "trap",
-        "big-answer",
-        "malformed",
-        "empty-answer",
-    ] {
-        assert!(
-            covered.contains(&format!("/functions/{guest}")),
-            "no case covers {guest}"
-        );
+async fn every_guest_answers_its_cases_with_either_allocator() {
+    for allocator in ALLOCATORS {
+        let data = tempfile::tempdir().unwrap();
+        let (app, server) = guests_server(data.path(), |c| c.limits.allocator = allocator).await;
+        assert_eq!(app.sandbox().pooling(), allocator == Allocator::Pooling);
+        let covered = run_cases(&server, &repo_root().join("tests/cases/functions")).await;
+        for guest in [
+            "pstn-dial",
+            "header-router",
+            "sequential-dial",
+            "infinite-loop",
+            "memory-bomb",
+            "stack-overflow",
+            "trap",
+            "big-answer",
+            "malformed",
+            "empty-answer",
+        ] {
+            assert!(
+                covered.contains(&format!("/functions/{guest}")),
+                "no case covers {guest}"
+            );
+        }
     }
 }
 
@@ -82,58 +88,101 @@ async fn a_guest_receives_every_parameter_as_sent() {
     );
 }
 
+/// A server of the folder's guests with `configure` applied, and its `App` to watch.
+async fn guests_server(
+    data: &std::path::Path,
+    configure: impl FnOnce(&mut Config),
+) -> (App, std::sync::Arc<TestServer>) {
+    let mut config = guests_config(data);
+    configure(&mut config);
+    let app = App::new(config).unwrap();
+    let server = std::sync::Arc::new(TestServer::serve(app.clone()).await);
+    (app, server)
+}
+
+const PSTN_DIAL_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial \
+     callerId=\"+14155550100\"><Number>+15125551212</Number></Dial></Response>";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-async fn a_looping_guest_costs_only_its_own_request() {
+async fn a_looping_guest_costs_only_its_own_request_with_either_allocator() {
+    for allocator in ALLOCATORS {
+        a_looping_guest_costs_only_its_own_request(allocator).await;
+    }
+}
+
+async fn a_looping_guest_costs_only_its_own_request(allocator: Allocator) {
     let data = tempfile::tempdir().unwrap();
-    let server = std::sync::Arc::new(TestServer::start(guests_config(data.path())).await);
+    // Long enough that the loop still runs after every other request is answered.
+    let (app, server) = guests_server(data.path(), |c| {
+        c.limits.cpu_time = Duration::from_secs(3);
+        c.limits.max_concurrent_calls = 2;
+        c.limits.allocator = allocator;
+    })
+    .await;
     let body = encode(&sip_webhook());
-    // One worker thread serves both the loop and everything else: the loop must yield.
+    // One worker thread serves both the loop and everything else: the loop must not hold it.
     let looping = spawn_post(&server, "/functions/infinite-loop", body.clone());
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    let mut answered = 0;
-    while !looping.is_finished() {
+    crate::common::wait_until("the loop holds its slot", || {
+        app.sandbox().calls_in_flight() == 1
+    })
+    .await;
+    for _ in 0..5 {
         let answer = server
             .send("POST", "/functions/pstn-dial", Some(FORM), body.clone())
             .await;
-        assert!(answer.twiml().contains("<Number>+15125551212</Number>"));
-        answered += 1;
+        assert_eq!(answer.twiml(), PSTN_DIAL_TWIML);
     }
-    assert!(
-        answered >= 5,
-        "only {answered} requests were answered during the loop"
+    assert_eq!(
+        app.sandbox().calls_in_flight(),
+        1,
+        "the loop ended before the other requests were answered"
     );
     let looped = looping.await.unwrap();
     assert_eq!(looped.error()["code"], "function_deadline");
-    // Every pooled instance went back: the server still answers as many calls as before.
-    for _ in 0..20 {
-        let answer = server
-            .send("POST", "/functions/pstn-dial", Some(FORM), body.clone())
-            .await;
-        assert_eq!(answer.status, 200);
+    // Every pooled instance went back: both slots serve calls at once, round after round.
+    for _ in 0..10 {
+        let both: Vec<_> = (0..2)
+            .map(|_| spawn_post(&server, "/functions/pstn-dial", body.clone()))
+            .collect();
+        for call in both {
+            assert_eq!(call.await.unwrap().twiml(), PSTN_DIAL_TWIML);
+        }
     }
+    assert_eq!(app.sandbox().calls_in_flight(), 0);
+}
+
+/// One call of the `slow` guest for `rounds` rounds.
+async fn call_slow(
+    sandbox: &Sandbox,
+    function: &twiml_edge_sandbox::CompiledFunction,
+    rounds: &str,
+) -> twiml_edge_sandbox::CallOutcome {
+    let services: std::sync::Arc<dyn twiml_edge_sandbox::Services> =
+        std::sync::Arc::new(PhoneNumbers(Region::default()));
+    let webhook = Webhook::from_params("POST", "/functions/slow", [("Rounds", rounds)]);
+    sandbox.call(function, &webhook, &services).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn a_call_that_runs_long_answers_and_logs_once() {
-    let sandbox = Sandbox::new(
-        Limits {
-            cpu_time: Duration::from_secs(10),
-            ..Limits::default()
-        },
-        None,
-    )
-    .unwrap();
     let wasm = std::fs::read(guests_dir().join("slow.wasm")).unwrap();
-    let function = sandbox.compile("slow", &wasm).unwrap();
-    let services: std::sync::Arc<dyn twiml_edge_sandbox::Services> =
-        std::sync::Arc::new(PhoneNumbers(Region::default()));
-    let call = |rounds: &str| {
-        let webhook = Webhook::from_params("POST", "/functions/slow", [("Rounds", rounds)]);
-        let (sandbox, function, services) = (&sandbox, &function, &services);
-        async move { sandbox.call(function, &webhook, services).await }
+    let sandbox_with = |inline_time: Duration| {
+        Sandbox::new(
+            Limits {
+                cpu_time: Duration::from_secs(10),
+                inline_time,
+                ..Limits::default()
+            },
+            None,
+        )
+        .unwrap()
     };
 
-    let quick = call("1000").await;
+    // With a generous inline budget, a quick call stays on the request's thread however the
+    // machine schedules it.
+    let sandbox = sandbox_with(Duration::from_secs(5));
+    let function = sandbox.compile("slow", &wasm).unwrap();
+    let quick = call_slow(&sandbox, &function, "1000").await;
     assert!(
         quick
             .answer
@@ -146,9 +195,11 @@ async fn a_call_that_runs_long_answers_and_logs_once() {
         "a quick call runs on the request's thread"
     );
 
-    // Tens of milliseconds: stopped after its first millisecond or two, then run again on a
+    // Tens of milliseconds against the default budget of two: stopped, then run again on a
     // fiber, which answers as the first run would have and keeps only its own log line.
-    let long = call("30000000").await;
+    let sandbox = sandbox_with(twiml_edge_sandbox::DEFAULT_INLINE_TIME);
+    let function = sandbox.compile("slow", &wasm).unwrap();
+    let long = call_slow(&sandbox, &function, "30000000").await;
     assert!(
         long.answer
             .unwrap()
@@ -162,12 +213,17 @@ async fn a_call_that_runs_long_answers_and_logs_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_beyond_the_concurrency_limit_are_refused_as_busy() {
     let data = tempfile::tempdir().unwrap();
-    let mut config = guests_config(data.path());
-    config.limits.max_concurrent_calls = 1;
-    let server = std::sync::Arc::new(TestServer::start(config).await);
+    let (app, server) = guests_server(data.path(), |c| {
+        c.limits.max_concurrent_calls = 1;
+        c.limits.cpu_time = Duration::from_secs(2);
+    })
+    .await;
     let body = encode(&sip_webhook());
     let looping = spawn_post(&server, "/functions/infinite-loop", body.clone());
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    crate::common::wait_until("the loop holds the only slot", || {
+        app.sandbox().calls_in_flight() == 1
+    })
+    .await;
     let busy = server
         .send("POST", "/functions/pstn-dial", Some(FORM), body.clone())
         .await;
@@ -184,7 +240,7 @@ async fn calls_beyond_the_concurrency_limit_are_refused_as_busy() {
     let answer = server
         .send("POST", "/functions/pstn-dial", Some(FORM), body)
         .await;
-    assert_eq!(answer.status, 200, "the slot is free again");
+    assert_eq!(answer.twiml(), PSTN_DIAL_TWIML, "the slot is free again");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,5 +10,7 @@ mod developer_loop;
 mod durability;
 mod functions;
 mod hostile;
+mod http;
+mod sdk_documents;
 mod simulator;
 mod twilio_compat;

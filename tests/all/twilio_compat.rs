@@ -1,17 +1,12 @@
 //! End-to-end: an unmodified Twilio helper library (twilio-python) against a real server:
-//! `tests/compat/twilio_client.py` drives the SipDomain resource and signs a webhook with its own
-//! validator. `scripts/test.sh` installs it in `target/python`; `TWIML_EDGE_PYTHON` overrides.
+//! `tests/compat/twilio_client.py` drives the SipDomain resource and sends webhooks signed by
+//! its own validator (form, `GET`, JSON with `bodySHA256`, a status callback), each with the
+//! copies that must be refused. `scripts/test.sh` installs it in `target/python`.
 
-use crate::common::{TestServer, guest, repo_root};
+use crate::common::{TestServer, guest, run_python, wait_for_calls};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twilio_python_manages_sip_domains_and_signs_webhooks() {
-    let python = std::env::var_os("TWIML_EDGE_PYTHON")
-        .map_or_else(|| repo_root().join("target/python/bin/python"), Into::into);
-    assert!(
-        python.exists(),
-        "no {python:?}: run scripts/test.sh, which installs twilio-python there"
-    );
     let (server, accounts, _data) = TestServer::with_accounts(&[true], |config| config).await;
     let account = &accounts[0];
     let function = server
@@ -19,19 +14,41 @@ async fn twilio_python_manages_sip_domains_and_signs_webhooks() {
         .upload("/Functions.json?FriendlyName=pstn-dial", guest("pstn-dial"))
         .await
         .json(201);
-    let output = tokio::process::Command::new(python)
-        .arg(repo_root().join("tests/compat/twilio_client.py"))
-        .env("BASE_URL", server.url(""))
-        .env("ACCOUNT_SID", &account.sid)
-        .env("AUTH_TOKEN", &account.token)
-        .env("FUNCTION_URL", function["webhook_url"].as_str().unwrap())
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "twilio-python failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    let base = server.url("");
+    run_python(
+        "twilio_client.py",
+        &[
+            ("BASE_URL", &base),
+            ("ACCOUNT_SID", &account.sid),
+            ("AUTH_TOKEN", &account.token),
+            ("FUNCTION_URL", function["webhook_url"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    // The form POST, the GET, the JSON POST and the status callback ran the function; none of
+    // the refused copies did.
+    let rest = format!(
+        "/Functions/{}/Calls.json",
+        function["sid"].as_str().unwrap()
+    );
+    let calls = wait_for_calls(&server, account, &rest, 4).await;
+    let labels: Vec<_> = calls
+        .iter()
+        .map(|c| {
+            (
+                c["outcome"].as_str().unwrap(),
+                c["target"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(calls.len(), 4, "{labels:?}");
+    assert!(calls.iter().all(|c| c["outcome"] == "ok"), "{labels:?}");
+    assert_eq!(
+        labels
+            .iter()
+            .filter(|(_, target)| target.starts_with("status callback: "))
+            .count(),
+        1,
+        "{labels:?}"
     );
 }

@@ -367,7 +367,6 @@ impl<T: Into<SipUri>> From<T> for ReferSip {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::twiml::{Dial, SipEvent, VoiceResponse, assert_documents};
 
     #[test]
     fn sip_uri_builds_the_documented_forms() {
@@ -461,58 +460,5 @@ mod tests {
             .check()
             .unwrap_err();
         assert!(err.contains("\"Customer\""), "{err}");
-    }
-
-    #[test]
-    fn sip_matches_twilio_python() {
-        let dial = |sip: Sip| VoiceResponse::new().dial(Dial::new().sip(sip));
-        assert_documents([
-            (
-                dial(Sip::new("sip:foo@example.com")),
-                "<Response><Dial><Sip>sip:foo@example.com</Sip></Dial></Response>",
-            ),
-            (
-                dial(Sip::new("foo@example.com").username("foo").password("bar")),
-                r#"<Response><Dial><Sip password="bar" username="foo">sip:foo@example.com</Sip></Dial></Response>"#,
-            ),
-            (
-                dial(Sip::new(
-                    SipUri::new("jack@example.com")
-                        .header("x-customname", "Madhu,Mathiyalagan;Title=Manager")
-                        .header("x-myotherheader", "bar"),
-                )),
-                "<Response><Dial><Sip>sip:jack@example.com?x-customname=Madhu%2CMathiyalagan%3BTitle%3DManager&amp;x-myotherheader=bar</Sip></Dial></Response>",
-            ),
-            (
-                dial(
-                    Sip::new("alice@example.com")
-                        .status_callback("https://status.example.com/sip")
-                        .status_callback_method(Method::Post)
-                        .status_callback_event([
-                            SipEvent::Initiated,
-                            SipEvent::Ringing,
-                            SipEvent::Answered,
-                            SipEvent::Completed,
-                        ])
-                        .codecs([Codec::Opus, Codec::Pcmu])
-                        .session_timeout(900),
-                ),
-                r#"<Response><Dial><Sip codecs="OPUS,PCMU" sessionTimeout="900" statusCallback="https://status.example.com/sip" statusCallbackEvent="initiated ringing answered completed" statusCallbackMethod="POST">sip:alice@example.com</Sip></Dial></Response>"#,
-            ),
-            (
-                dial(
-                    Sip::new("")
-                        .headers(Headers::new().header(("X-Customer", "42")))
-                        .uri(Uri::new("a@pbx1.example.com").priority(1))
-                        .uri(Uri::new("a@pbx2.example.com").priority(2).weight(10)),
-                ),
-                r#"<Response><Dial><Sip><Headers><Header name="X-Customer" value="42" /></Headers><Uri priority="1">sip:a@pbx1.example.com</Uri><Uri priority="2" weight="10">sip:a@pbx2.example.com</Uri></Sip></Dial></Response>"#,
-            ),
-            (
-                VoiceResponse::new()
-                    .refer(Refer::new().action("/refer-done").sip("alice@example.com")),
-                r#"<Response><Refer action="/refer-done"><Sip>sip:alice@example.com</Sip></Refer></Response>"#,
-            ),
-        ]);
     }
 }

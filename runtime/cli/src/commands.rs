@@ -14,9 +14,9 @@ use twiml_edge_sandbox::{
     DEFAULT_STACK_LIMIT, componentize,
 };
 use twiml_edge_server::{
-    self as server, App, Config, DEFAULT_DATA_DIR, DEFAULT_FUNCTIONS_DIR, DEFAULT_HEADER_TIMEOUT,
-    DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UPLOAD_BYTES,
-    DEFAULT_TEMPLATES_DIR, DEFAULT_WRITE_TIMEOUT, Limits, Quotas,
+    self as server, Allocator, App, Config, DEFAULT_DATA_DIR, DEFAULT_FUNCTIONS_DIR,
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_TEMPLATES_DIR, DEFAULT_WRITE_TIMEOUT, Limits, Quotas,
 };
 use twiml_edge_twiml::DEFAULT_MAX_TWIML_BYTES;
 
@@ -169,6 +169,11 @@ struct ServeArgs {
     #[arg(long, env = "TWIML_EDGE_MAX_CONCURRENT_COMPILES", default_value_t = 1,
         value_parser = in_range::<u32>(1, 64))]
     max_concurrent_compiles: u32,
+    /// Where the memory of function calls comes from: `pooling` (reserved up front, fastest),
+    /// `on-demand` (mapped per call, for a restricted address space), or `auto` (pooling when
+    /// the address space can be reserved).
+    #[arg(long, env = "TWIML_EDGE_ALLOCATOR", default_value = "auto")]
+    allocator: Allocator,
     /// Seconds an upload may take to get its turn and compile.
     #[arg(long, env = "TWIML_EDGE_COMPILE_TIMEOUT_SECS", default_value_t = DEFAULT_COMPILE_TIMEOUT.as_secs(),
         value_parser = in_range::<u64>(1, 3600))]
@@ -228,10 +233,11 @@ impl Cli {
     }
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = Config {
-        templates: args.templates,
-        functions: args.functions,
+/// The configuration `serve` runs with: every flag, in the units `Config` counts in.
+fn config(args: &ServeArgs) -> Config {
+    Config {
+        templates: args.templates.clone(),
+        functions: args.functions.clone(),
         limits: Limits {
             memory: args.memory_mib << 20,
             cpu_time: Duration::from_millis(args.cpu_ms),
@@ -239,15 +245,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             max_concurrent_calls: args.max_concurrent_calls,
             max_concurrent_compiles: args.max_concurrent_compiles,
             compile_timeout: Duration::from_secs(args.compile_timeout_secs),
+            allocator: args.allocator,
             ..Limits::default()
         },
-        data: args.data,
+        data: args.data.clone(),
         default_region: args.default_region,
         max_body_bytes: args.max_body_bytes,
         max_twiml_bytes: args.max_twiml_bytes,
         max_upload_bytes: args.max_upload_bytes,
         public_url: args
             .public_url
+            .as_ref()
             .map(|u| u.as_str().trim_end_matches('/').to_owned()),
         enhanced_sip: args.enhanced_sip,
         twiml_warnings_only: args.twiml_warnings_only,
@@ -262,7 +270,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections,
         header_timeout: Duration::from_secs(args.header_timeout_secs),
         write_timeout: Duration::from_secs(args.write_timeout_secs),
-    };
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = config(&args);
     let app = App::new(config)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -338,4 +350,132 @@ fn check_hex(flag: &str, value: &str, prefix: Option<&str>) -> anyhow::Result<()
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    /// Every `serve` flag, each with a value other than its default.
+    const SERVE_FLAGS: &[(&str, &str)] = &[
+        ("--listen", "127.0.0.1:9"),
+        ("--templates", "/t"),
+        ("--functions", "/f"),
+        ("--data", "/d"),
+        ("--default-region", "GB"),
+        ("--public-url", "https://edge.example.com/"),
+        ("--max-upload-bytes", "2048"),
+        ("--max-body-bytes", "4096"),
+        ("--max-twiml-bytes", "8192"),
+        ("--memory-mib", "3"),
+        ("--cpu-ms", "7"),
+        ("--stack-kib", "96"),
+        ("--enhanced-sip", ""),
+        ("--twiml-warnings-only", ""),
+        ("--max-concurrent-calls", "11"),
+        ("--max-calls-per-account", "5"),
+        ("--max-connections", "13"),
+        ("--header-timeout-secs", "17"),
+        ("--write-timeout-secs", "19"),
+        ("--max-concurrent-compiles", "3"),
+        ("--allocator", "on-demand"),
+        ("--compile-timeout-secs", "23"),
+        ("--max-functions-per-account", "29"),
+        ("--max-versions-per-function", "31"),
+        ("--max-stored-mib-per-account", "37"),
+        ("--max-bins-per-account", "41"),
+        ("--max-domains-per-account", "43"),
+    ];
+
+    fn serve_args(flags: &[(&str, &str)]) -> ServeArgs {
+        let mut argv = vec!["twiml-edge", "serve"];
+        for (flag, value) in flags {
+            argv.push(flag);
+            if !value.is_empty() {
+                argv.push(value);
+            }
+        }
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Serve(args) => args,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_serve_flag_reaches_the_configuration_in_its_units() {
+        let serve = Cli::command();
+        let serve = serve.find_subcommand("serve").unwrap();
+        let flags: Vec<String> = serve
+            .get_arguments()
+            .filter_map(|a| a.get_long())
+            .map(|l| format!("--{l}"))
+            .collect();
+        let tested: Vec<String> = SERVE_FLAGS.iter().map(|(f, _)| f.to_string()).collect();
+        assert_eq!(
+            flags, tested,
+            "a serve flag without a case here, or a case for none"
+        );
+
+        let args = serve_args(SERVE_FLAGS);
+        assert_eq!(args.listen, "127.0.0.1:9".parse().unwrap());
+        // Written out whole, so a new field of Config must be added here too.
+        let expected = Config {
+            templates: "/t".into(),
+            functions: "/f".into(),
+            limits: Limits {
+                memory: 3 << 20,
+                cpu_time: Duration::from_millis(7),
+                stack: 96 << 10,
+                max_concurrent_calls: 11,
+                inline_time: twiml_edge_sandbox::DEFAULT_INLINE_TIME,
+                max_concurrent_compiles: 3,
+                compile_timeout: Duration::from_secs(23),
+                allocator: Allocator::OnDemand,
+            },
+            data: "/d".into(),
+            default_region: "GB".parse().unwrap(),
+            max_body_bytes: 4096,
+            max_upload_bytes: 2048,
+            max_twiml_bytes: 8192,
+            enhanced_sip: true,
+            twiml_warnings_only: true,
+            public_url: Some("https://edge.example.com".to_owned()),
+            max_calls_per_account: Some(5),
+            quotas: Quotas {
+                functions: 29,
+                versions_per_function: 31,
+                stored_bytes: 37 << 20,
+                bins: 41,
+                domains: 43,
+            },
+            max_connections: 13,
+            header_timeout: Duration::from_secs(17),
+            write_timeout: Duration::from_secs(19),
+        };
+        assert_eq!(format!("{:?}", config(&args)), format!("{expected:?}"));
+    }
+
+    #[test]
+    fn serve_without_flags_takes_the_documented_defaults() {
+        let defaults = Config {
+            templates: DEFAULT_TEMPLATES_DIR.into(),
+            functions: DEFAULT_FUNCTIONS_DIR.into(),
+            data: DEFAULT_DATA_DIR.into(),
+            ..Config::default()
+        };
+        let args = serve_args(&[]);
+        assert_eq!(args.listen, DEFAULT_LISTEN.parse().unwrap());
+        assert_eq!(format!("{:?}", config(&args)), format!("{defaults:?}"));
+    }
+
+    #[test]
+    fn an_unknown_allocator_is_refused_with_the_choices() {
+        let err = Cli::try_parse_from(["twiml-edge", "serve", "--allocator", "mmap"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("\"mmap\" is not an allocator: use auto, pooling or on-demand"),
+            "{err}"
+        );
+    }
 }

@@ -36,6 +36,34 @@ const CORE_INSTANCES_PER_SLOT: u32 = 4;
 /// Threads of the slow lane, where calls that outlast the inline budget run.
 const SLOW_LANE_THREADS: usize = 2;
 
+/// Where the memory of a call's instances comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Allocator {
+    /// The pooling allocator when its address space can be reserved, else on demand.
+    #[default]
+    Auto,
+    /// The pooling allocator: slots reserved up front and reused, no system call per call in
+    /// the steady state. Starting fails where the address space cannot be reserved.
+    Pooling,
+    /// Memory mapped for each call and unmapped after it: less address space, more system calls.
+    OnDemand,
+}
+
+impl std::str::FromStr for Allocator {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "pooling" => Ok(Self::Pooling),
+            "on-demand" => Ok(Self::OnDemand),
+            _ => Err(format!(
+                "{text:?} is not an allocator: use auto, pooling or on-demand"
+            )),
+        }
+    }
+}
+
 /// Per-call limits, and the limits of compiling uploads.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -54,6 +82,8 @@ pub struct Limits {
     pub max_concurrent_compiles: u32,
     /// Longest an upload may take to get its turn and compile.
     pub compile_timeout: Duration,
+    /// Where instances' memory comes from.
+    pub allocator: Allocator,
 }
 
 impl Default for Limits {
@@ -66,6 +96,7 @@ impl Default for Limits {
             inline_time: DEFAULT_INLINE_TIME,
             max_concurrent_compiles: 1,
             compile_timeout: DEFAULT_COMPILE_TIMEOUT,
+            allocator: Allocator::Auto,
         }
     }
 }
@@ -244,7 +275,8 @@ fn total_core_instances(limits: &Limits) -> u32 {
         .saturating_mul(CORE_INSTANCES_PER_SLOT)
 }
 
-/// Builds the engine: pooling allocator when its address space can be reserved, else on demand.
+/// Builds the engine with the allocator `limits` asks for; `Auto` takes the pooling allocator
+/// when its address space can be reserved, else allocates on demand.
 ///
 /// Tuned so a fresh instance costs no system call in the steady state (measured with
 /// `cargo bench --bench sandbox`):
@@ -284,15 +316,25 @@ fn engine(limits: &Limits) -> anyhow::Result<(Engine, bool)> {
         .pagemap_scan(Enabled::Auto);
     let mut pooled = config.clone();
     pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-    // Like `wasmtime serve`, try the pool and fall back: a restricted address space
-    // (ulimit -v, some containers) cannot reserve it.
-    match Engine::new(&pooled) {
-        Ok(engine) => Ok((engine, true)),
-        Err(err) => {
-            tracing::warn!(error = %err, "pooling allocator unavailable: allocating instances on demand");
-            let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
-            Ok((engine, false))
-        }
+    match limits.allocator {
+        Allocator::OnDemand => Ok((Engine::new(&config).map_err(anyhow::Error::from)?, false)),
+        Allocator::Pooling => Engine::new(&pooled)
+            .map(|engine| (engine, true))
+            .map_err(anyhow::Error::from)
+            .context(
+                "the pooling allocator cannot reserve its address space (lower the concurrent \
+                 calls or the memory per call, or use the on-demand allocator)",
+            ),
+        // Like `wasmtime serve`, try the pool and fall back: a restricted address space
+        // (ulimit -v, some containers) cannot reserve it.
+        Allocator::Auto => match Engine::new(&pooled) {
+            Ok(engine) => Ok((engine, true)),
+            Err(err) => {
+                tracing::warn!(error = %err, "pooling allocator unavailable: allocating instances on demand");
+                let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+                Ok((engine, false))
+            }
+        },
     }
 }
 

@@ -31,7 +31,7 @@ use std::time::Duration;
 
 pub use call::{CallOutcome, Failure};
 pub use compile::{CodeCache, CompileError, CompiledFunction, componentize};
-pub use engine::{Limits, MAX_CORE_INSTANCES, Sandbox};
+pub use engine::{Allocator, Limits, MAX_CORE_INSTANCES, Sandbox};
 pub use host::{
     GuestLog, MAX_CALL_LOG_BYTES, MAX_ERROR_BYTES, MAX_LOG_BYTES, MAX_LOG_FIELDS, MAX_LOG_LINES,
 };

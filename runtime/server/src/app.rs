@@ -12,10 +12,7 @@ use std::{
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::{
-    Method, Request, Response,
-    body::Body,
-};
+use hyper::{Method, Request, Response, body::Body};
 use tracing::{Instrument, field::Empty};
 use twiml_edge_bins::Renderer;
 use twiml_edge_sandbox::{CodeCache, Sandbox, Services};

@@ -72,4 +72,3 @@ pub(crate) fn text_response(content_type: &'static str, body: String) -> Respons
         .body(Full::new(Bytes::from(body)))
         .expect("static headers are valid")
 }
-

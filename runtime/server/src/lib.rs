@@ -37,10 +37,10 @@ pub use config::Config;
 pub use error::{Error, Result};
 pub use folders::{Folders, Functions, check_name, files_named, load_bins};
 pub use host::PhoneNumbers;
-pub use serve::{serve, shutdown_signal};
-pub use twiml_edge_sandbox::Limits;
-pub use twiml_edge_store::Quotas;
 pub use http::FALLBACK_HEADER;
+pub use serve::{serve, shutdown_signal};
+pub use twiml_edge_sandbox::{Allocator, Limits};
+pub use twiml_edge_store::Quotas;
 
 /// Address `serve` listens on.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";

@@ -25,7 +25,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// as a form body may be, and a few headers besides.
 pub(crate) const MAX_HEAD_BYTES: usize = crate::DEFAULT_MAX_BODY_BYTES + 8 * 1024;
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains open connections.
+/// Serves `app` on `listener` until `shutdown` resolves, then closes the listener and drains
+/// open connections: requests under way complete, and new connections are refused.
 pub async fn serve(
     listener: TcpListener,
     app: App,
@@ -79,6 +80,8 @@ pub async fn serve(
             drop(place);
         });
     }
+    // New clients are refused at once rather than queued behind the drain.
+    drop(listener);
     tracing::info!("shutting down: draining open connections");
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
         .await

@@ -13,9 +13,9 @@ use http_body_util::Full;
 use hyper::{Method, Response, StatusCode, http::request::Parts};
 
 use crate::{
-    http::{PublicUrl, checked, twiml_response},
     calls::CallLog,
     error::{Error, Result},
+    http::{PublicUrl, checked, twiml_response},
     signature,
     tenants::Tenants,
     webhook::{BodyKind, Webhook, body_kind},
@@ -57,7 +57,6 @@ struct Run {
     label: String,
     function_sid: Option<String>,
 }
-
 
 /// What the voice path works with: the accounts' content, what calls may ask of the world,
 /// the call log, and how the engine names this server.

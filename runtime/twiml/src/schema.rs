@@ -941,7 +941,6 @@ pub(crate) fn value_problem(kind: Kind, value: &str) -> Option<String> {
     }
 }
 
-
 /// `a or b`, or `one of a, b, c`: allowed values as findings name them.
 pub(crate) fn list(items: &[&str]) -> String {
     match items {

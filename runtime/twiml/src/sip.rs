@@ -563,7 +563,7 @@ mod tests {
     /// letters was sliced through.
     #[test]
     fn a_character_across_the_scheme_boundary_is_no_scheme() {
-        let text = "tel\u{c1}+15\0\u{11}55i\u{c}\u{4}\0\0\0\0\0\0\051212";
+        let text = "tel\u{c1}+15\0\u{11}55i\u{c}\u{4}\0\0\0\0\0\0\x0051212";
         assert!(parse(text).is_err());
         assert!(parse("sipé:a@b").is_err());
         assert!(parse("sipsé").is_err());

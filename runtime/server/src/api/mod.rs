@@ -25,8 +25,8 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 use crate::{
-    http::PublicUrl,
     body::{self, BodyError},
+    http::PublicUrl,
     tenants::Tenants,
 };
 use twiml_edge_store::{Account, Listing, Page, Store, StoreError};

@@ -14,7 +14,6 @@ pub(super) fn line_of(doc: &str, off: usize) -> usize {
         .count()
 }
 
-
 pub(super) fn accepts(parent: &Element) -> String {
     match parent.children.len() {
         0 => format!(" (<{}> holds no elements)", parent.name),
