@@ -38,7 +38,7 @@ fi
 
 cargo build -q -p twiml-edge --bin twiml-edge
 rm -rf target/guests
-target/debug/twiml-edge build guests --out target/guests
+"${CARGO_TARGET_DIR:-target}/debug/twiml-edge" build guests --out target/guests
 # Guests the runtime must refuse to load stay out of the folder the tests serve.
 mkdir -p target/guests/refused
 mv target/guests/refused-*.wasm target/guests/refused/
