@@ -11,6 +11,10 @@ pub enum StoreError {
     /// A unique field is taken (domain_name, or a function/bin friendly_name within the account).
     #[error("{0}")]
     Conflict(String),
+    /// An input breaks one of the store's rules (a variable's key or value, a key-value bucket,
+    /// key or value); the message says which rule and what broke it.
+    #[error("{0}")]
+    Invalid(String),
     /// A blob on disk does not match its hash, or the schema is newer than this build.
     #[error("{0}")]
     Corrupt(String),

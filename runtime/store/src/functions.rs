@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use rusqlite::{Connection, OptionalExtension as _, Params, Row, Transaction};
+use rusqlite::{Connection, OptionalExtension as _, Params, Row, Transaction, types::Type};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -14,7 +14,7 @@ use crate::{
     files::{create_dir_private, io_context, sync_dir, write_atomic},
     sqlite::{
         Listing, Page, Record, conflict, count, delete, find, find_all, get_u64, listing, lock,
-        new_sid, now, sql_u64,
+        new_sid, now, sql_u64, write_tx,
     },
 };
 
@@ -38,9 +38,12 @@ pub struct Function {
     pub friendly_name: String,
     /// The version that runs.
     pub version: FunctionVersion,
+    /// The hosts the function may send requests to, as written (the outbound crate parses
+    /// them); empty: none.
+    pub allowed_hosts: Vec<String>,
     /// Creation time, unix seconds.
     pub date_created: i64,
-    /// Last change (new version), unix seconds.
+    /// Last change (new version or allowed hosts), unix seconds.
     pub date_updated: i64,
 }
 
@@ -66,13 +69,15 @@ pub trait FunctionStore: Send + Sync {
     /// upload is stored; this is for refusing before compiling.
     fn check_upload(&self, account_sid: &str, function_sid: Option<&str>, size: u64) -> Result<()>;
 
-    /// Creates a function whose first version is `wasm`; `Conflict` if the name is taken, `Quota`
-    /// if the account may not store it. The blob is durable before the row that names it.
+    /// Creates a function whose first version is `wasm` and which may send requests to
+    /// `allowed_hosts`; `Conflict` if the name is taken, `Quota` if the account may not store it.
+    /// The blob is durable before the row that names it.
     fn create_function(
         &self,
         account_sid: &str,
         friendly_name: &str,
         wasm: &[u8],
+        allowed_hosts: &[String],
     ) -> Result<Function>;
 
     /// Makes `wasm` the function's current version; `None` if the account has no such function,
@@ -82,6 +87,15 @@ pub trait FunctionStore: Send + Sync {
         account_sid: &str,
         function_sid: &str,
         wasm: &[u8],
+    ) -> Result<Option<Function>>;
+
+    /// Replaces the hosts the account's function may send requests to; `None` if there is no
+    /// such function.
+    fn set_allowed_hosts(
+        &self,
+        account_sid: &str,
+        sid: &str,
+        hosts: &[String],
     ) -> Result<Option<Function>>;
 
     /// The account's function with this sid.
@@ -133,8 +147,10 @@ impl FunctionStore for SqliteStore {
         account_sid: &str,
         friendly_name: &str,
         wasm: &[u8],
+        allowed_hosts: &[String],
     ) -> Result<Function> {
         let (sid, now) = (new_sid("ZH")?, now());
+        let hosts = hosts_json(allowed_hosts)?;
         let _blobs = lock(&self.blobs);
         let mut conn = self.lock();
         self.upload_fits(&conn, account_sid, None, wasm.len() as u64)?;
@@ -146,11 +162,14 @@ impl FunctionStore for SqliteStore {
         let tx = conn.transaction()?;
         self.upload_fits(&tx, account_sid, None, blob.size)?;
         tx.execute(
-            "INSERT INTO functions (sid, account_sid, friendly_name, version_sid, date_created, date_updated)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-            (&sid, account_sid, friendly_name, &version.sid, now),
+            "INSERT INTO functions (sid, account_sid, friendly_name, version_sid, date_created,
+                 date_updated, allowed_hosts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+            (&sid, account_sid, friendly_name, &version.sid, now, &hosts),
         )
-        .map_err(conflict(|| format!("a function named {friendly_name:?} already exists")))?;
+        .map_err(conflict(|| {
+            format!("a function named {friendly_name:?} already exists")
+        }))?;
         insert_version(&tx, &version)?;
         tx.commit()?;
         Ok(Function {
@@ -158,6 +177,7 @@ impl FunctionStore for SqliteStore {
             account_sid: account_sid.to_owned(),
             friendly_name: friendly_name.to_owned(),
             version,
+            allowed_hosts: allowed_hosts.to_vec(),
             date_created: now,
             date_updated: now,
         })
@@ -202,6 +222,28 @@ impl FunctionStore for SqliteStore {
             "x.account_sid = ?1 AND x.sid = ?2",
             (account_sid, function_sid),
         )?;
+        tx.commit()?;
+        Ok(function)
+    }
+
+    fn set_allowed_hosts(
+        &self,
+        account_sid: &str,
+        sid: &str,
+        hosts: &[String],
+    ) -> Result<Option<Function>> {
+        let hosts = hosts_json(hosts)?;
+        let mut conn = self.lock();
+        let tx = write_tx(&mut conn)?;
+        let changed = tx.execute(
+            "UPDATE functions SET allowed_hosts = ?3, date_updated = ?4
+             WHERE account_sid = ?1 AND sid = ?2",
+            (account_sid, sid, &hosts, now()),
+        )?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        let function = find(&tx, "x.account_sid = ?1 AND x.sid = ?2", (account_sid, sid))?;
         tx.commit()?;
         Ok(function)
     }
@@ -462,7 +504,7 @@ impl Record for Function {
     const TABLE: &'static str = "functions";
     const SELECT: &'static str =
         "SELECT x.sid, x.account_sid, x.friendly_name, x.date_created, x.date_updated,
-        v.sid, v.function_sid, v.sha256, v.size, v.date_created
+        v.sid, v.function_sid, v.sha256, v.size, v.date_created, x.allowed_hosts
         FROM functions x JOIN function_versions v ON v.sid = x.version_sid";
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
@@ -472,8 +514,16 @@ impl Record for Function {
             date_created: r.get(3)?,
             date_updated: r.get(4)?,
             version: version_at(r, 5)?,
+            allowed_hosts: serde_json::from_str(&r.get::<_, String>(10)?).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(10, Type::Text, Box::new(e))
+            })?,
         })
     }
+}
+
+/// `allowed_hosts` as stored: a JSON array of strings.
+fn hosts_json(hosts: &[String]) -> Result<String> {
+    Ok(serde_json::to_string(hosts).map_err(io::Error::from)?)
 }
 
 fn version_at(r: &Row<'_>, i: usize) -> rusqlite::Result<FunctionVersion> {
@@ -572,7 +622,7 @@ mod tests {
         let a = store.create_account("A").unwrap().sid;
         let b = store.create_account("B").unwrap().sid;
         let v1 = blob(&store, b"one");
-        let f = store.create_function(&a, "hello", v1.bytes).unwrap();
+        let f = store.create_function(&a, "hello", v1.bytes, &[]).unwrap();
         assert!(
             is_sid(&f.sid, "ZH") && is_sid(&f.version.sid, "ZN"),
             "{f:?}"
@@ -594,9 +644,9 @@ mod tests {
         assert_eq!(store.function_by_name(&a, "nope").unwrap(), None);
 
         assert!(
-            matches!(store.create_function(&a, "hello", v1.bytes), Err(StoreError::Conflict(m)) if m.contains("\"hello\""))
+            matches!(store.create_function(&a, "hello", v1.bytes, &[]), Err(StoreError::Conflict(m)) if m.contains("\"hello\""))
         );
-        let other = store.create_function(&b, "hello", v1.bytes).unwrap(); // names are per account
+        let other = store.create_function(&b, "hello", v1.bytes, &[]).unwrap(); // names are per account
 
         let v2 = blob(&store, b"two");
         let g = store
@@ -653,7 +703,61 @@ mod tests {
             "blobs stay after delete"
         );
         // The name is free again.
-        store.create_function(&a, "hello", v1.bytes).unwrap();
+        store.create_function(&a, "hello", v1.bytes, &[]).unwrap();
+    }
+
+    #[test]
+    fn allowed_hosts() {
+        let (_dir, store) = open();
+        let a = store.create_account("A").unwrap().sid;
+        let b = store.create_account("B").unwrap().sid;
+        let hosts = [
+            "api.example.com".to_owned(),
+            "*.example.org:8443".to_owned(),
+        ];
+        let f = store.create_function(&a, "f", b"one", &hosts).unwrap();
+        assert_eq!(f.allowed_hosts, hosts);
+        assert_eq!(store.function(&a, &f.sid).unwrap(), Some(f.clone()));
+        assert_eq!(
+            store
+                .create_function(&a, "g", b"one", &[])
+                .unwrap()
+                .allowed_hosts,
+            Vec::<String>::new()
+        );
+
+        // A new version keeps them.
+        let f = store
+            .add_function_version(&a, &f.sid, b"two")
+            .unwrap()
+            .unwrap();
+        assert_eq!(f.allowed_hosts, hosts);
+
+        // Stored as written, whatever they say: the outbound crate judges them.
+        let odd = ["".to_owned(), "\"quoted\" ]".to_owned(), "héllo".to_owned()];
+        store
+            .lock()
+            .execute(
+                "UPDATE functions SET date_updated = 0 WHERE sid = ?1",
+                [&f.sid],
+            )
+            .unwrap();
+        let g = store.set_allowed_hosts(&a, &f.sid, &odd).unwrap().unwrap();
+        assert_eq!(g.allowed_hosts, odd);
+        assert!(g.date_updated > 0, "date_updated changes");
+        assert_eq!(
+            (g.version.clone(), g.date_created),
+            (f.version.clone(), f.date_created)
+        );
+        assert_eq!(store.function_by_sid(&f.sid).unwrap(), Some(g.clone()));
+        assert_eq!(store.all_functions().unwrap()[0].allowed_hosts, odd);
+
+        // Another account's sid behaves as missing, and changes nothing.
+        assert_eq!(store.set_allowed_hosts(&b, &f.sid, &[]).unwrap(), None);
+        assert_eq!(store.set_allowed_hosts(&a, "ZHmissing", &[]).unwrap(), None);
+        assert_eq!(store.function(&a, &f.sid).unwrap(), Some(g));
+        let cleared = store.set_allowed_hosts(&a, &f.sid, &[]).unwrap().unwrap();
+        assert!(cleared.allowed_hosts.is_empty());
     }
 
     #[test]
@@ -665,24 +769,25 @@ mod tests {
             stored_bytes: 10,
             bins: 1,
             domains: 1,
+            ..Quotas::default()
         };
         let store = SqliteStore::open(dir.path()).unwrap().with_quotas(quotas);
         let a = store.create_account("A").unwrap().sid;
         let b = store.create_account("B").unwrap().sid;
-        let f = store.create_function(&a, "f", b"1234").unwrap();
-        let g = store.create_function(&a, "g", b"5678").unwrap();
+        let f = store.create_function(&a, "f", b"1234", &[]).unwrap();
+        let g = store.create_function(&a, "g", b"5678", &[]).unwrap();
         let quota = |r: Result<Function>, want: &str| match r {
             Err(StoreError::Quota(m)) => assert!(m.contains(want), "{m}"),
             other => panic!("{other:?}"),
         };
-        quota(store.create_function(&a, "h", b"x"), "2 functions");
+        quota(store.create_function(&a, "h", b"x", &[]), "2 functions");
         quota(
             store
                 .add_function_version(&a, &f.sid, b"abcdefgh")
                 .map(Option::unwrap),
             "bytes",
         );
-        store.create_function(&b, "h", b"123456").unwrap(); // quotas are per account
+        store.create_function(&b, "h", b"123456", &[]).unwrap(); // quotas are per account
         let f2 = store
             .add_function_version(&a, &f.sid, b"ab")
             .unwrap()
@@ -718,7 +823,7 @@ mod tests {
             None
         );
         // A blob another account's version names stays.
-        let shared = store.create_function(&b, "same", b"5678").unwrap();
+        let shared = store.create_function(&b, "same", b"5678", &[]).unwrap();
         assert!(store.delete_function(&a, &g.sid).unwrap());
         assert_eq!(store.blob(&shared.version.sha256).unwrap(), b"5678");
         store.create_bin(&a, "one", "<Response/>").unwrap();

@@ -1,5 +1,6 @@
-//! Durable embedded store: accounts, functions, TwiML bins, SIP domains and the call log in SQLite
-//! (`DATA/twiml-edge.db`), wasm blobs content-addressed beside it (`DATA/blobs/sha256/ab/ab..`).
+//! Durable embedded store: accounts, functions with their environment variables, TwiML bins, SIP
+//! domains, the call log and each account's key-value buckets in SQLite (`DATA/twiml-edge.db`),
+//! wasm blobs content-addressed beside it (`DATA/blobs/sha256/ab/ab..`).
 //!
 //! Every method that takes an `account_sid` only reads or changes that account's rows, so a sid of
 //! another account behaves exactly like a missing one; only the `*_by_sid`/`all_*` lookups used for
@@ -13,9 +14,11 @@ mod domains;
 mod error;
 mod files;
 mod functions;
+mod keyvalue;
 mod quotas;
 mod schema;
 mod sqlite;
+mod variables;
 
 pub use accounts::{Account, AccountStore, AccountUpdate};
 pub use bins::{Bin, BinStore};
@@ -24,23 +27,48 @@ pub use domains::{Domain, DomainFields, DomainStore, domain_base};
 pub use error::{Result, StoreError};
 pub use files::{FileCache, create_private_dir, write_atomic};
 pub use functions::{Function, FunctionStore, FunctionVersion};
+pub use keyvalue::{
+    BucketInfo, KV_MAX_BUCKET_CHARS, KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, KeyValueStore,
+    check_bucket,
+};
 pub use quotas::Quotas;
 pub use sqlite::{Listing, Page, SqliteStore};
+pub use variables::{
+    MAX_VARIABLE_KEY_CHARS, MAX_VARIABLE_VALUE_BYTES, Variable, VariableStore, VariableUpdate,
+    check_variable,
+};
 
 /// The store's traits, to call their methods: `use twiml_edge_store::prelude::*;`.
 pub mod prelude {
-    pub use crate::{AccountStore, BinStore, CallLogStore, DomainStore, FunctionStore, Store};
+    pub use crate::{
+        AccountStore, BinStore, CallLogStore, DomainStore, FunctionStore, KeyValueStore, Store,
+        VariableStore,
+    };
 }
 
 /// Everything twiml-edge keeps: one interface for the embedded SQLite store and the replicated
 /// ones to come, each entity behind a trait of its own.
 pub trait Store:
-    AccountStore + FunctionStore + BinStore + DomainStore + CallLogStore + std::fmt::Debug
+    AccountStore
+    + FunctionStore
+    + VariableStore
+    + BinStore
+    + DomainStore
+    + CallLogStore
+    + KeyValueStore
+    + std::fmt::Debug
 {
 }
 
 impl<T> Store for T where
-    T: AccountStore + FunctionStore + BinStore + DomainStore + CallLogStore + std::fmt::Debug
+    T: AccountStore
+        + FunctionStore
+        + VariableStore
+        + BinStore
+        + DomainStore
+        + CallLogStore
+        + KeyValueStore
+        + std::fmt::Debug
 {
 }
 

@@ -14,6 +14,12 @@ pub struct Quotas {
     pub bins: u32,
     /// SIP domains per account.
     pub domains: u32,
+    /// Environment variables one function has.
+    pub variables_per_function: u32,
+    /// Bytes of key-value data per account, keys and values counted.
+    pub kv_bytes: u64,
+    /// Key-value buckets per account (a bucket exists while it holds keys).
+    pub kv_buckets: u32,
 }
 
 impl Default for Quotas {
@@ -24,6 +30,9 @@ impl Default for Quotas {
             stored_bytes: 512 << 20,
             bins: 1000,
             domains: 1000,
+            variables_per_function: 100,
+            kv_bytes: 16 << 20,
+            kv_buckets: 64,
         }
     }
 }

@@ -17,6 +17,7 @@ fn migrations() -> Migrations<'static> {
             "ALTER TABLE calls ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
              CREATE INDEX function_versions_by_blob ON function_versions(sha256);",
         ),
+        M::up(SCHEMA_3),
     ])
 }
 
@@ -111,6 +112,39 @@ CREATE INDEX calls_by_function ON calls(account_sid, function_sid, date_created)
 CREATE INDEX calls_by_domain ON calls(account_sid, domain_sid, date_created);
 ";
 
+// Functions' environment variables and allowed outbound hosts, and each account's key-value
+// data. Key-value keys are BLOBs so they sort bytewise and hold any string; `kv_usage` is kept in
+// step with `kv` by every write, in its transaction, so quotas are checked without summing `kv`.
+const SCHEMA_3: &str = "
+ALTER TABLE functions ADD COLUMN allowed_hosts TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE variables (
+    sid TEXT PRIMARY KEY,
+    account_sid TEXT NOT NULL REFERENCES accounts(sid),
+    function_sid TEXT NOT NULL REFERENCES functions(sid) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    secret INTEGER NOT NULL,
+    date_created INTEGER NOT NULL,
+    date_updated INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX variables_by_key ON variables(function_sid, key);
+
+CREATE TABLE kv (
+    account_sid TEXT NOT NULL REFERENCES accounts(sid),
+    bucket TEXT NOT NULL,
+    key BLOB NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (account_sid, bucket, key)
+) STRICT;
+
+CREATE TABLE kv_usage (
+    account_sid TEXT PRIMARY KEY REFERENCES accounts(sid),
+    bytes INTEGER NOT NULL CHECK (bytes >= 0),
+    buckets INTEGER NOT NULL CHECK (buckets >= 0)
+) STRICT;
+";
+
 /// Brings the schema up to date; refuses a database written by a newer build.
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let migrations = migrations();
@@ -140,12 +174,41 @@ mod tests {
         drop(SqliteStore::open(dir.path()).unwrap());
         Connection::open(dir.path().join(DB_FILE))
             .unwrap()
-            .pragma_update(None, "user_version", 3)
+            .pragma_update(None, "user_version", 4)
             .unwrap();
         let err = SqliteStore::open(dir.path()).unwrap_err();
         assert!(
             matches!(&err, StoreError::Corrupt(m) if m.contains("use a newer twiml-edge")),
             "{err}"
         );
+    }
+
+    #[test]
+    fn functions_of_schema_2_get_no_allowed_hosts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        migrations().to_version(&mut conn, 2).unwrap();
+        conn.execute_batch(
+            "BEGIN;
+             INSERT INTO accounts (sid, auth_token, friendly_name, date_created, date_updated)
+                 VALUES ('AC1', 'token', 'A', 1, 1);
+             INSERT INTO functions (sid, account_sid, friendly_name, version_sid, date_created,
+                 date_updated) VALUES ('ZH1', 'AC1', 'f', 'ZN1', 1, 2);
+             INSERT INTO function_versions (sid, function_sid, sha256, size, date_created)
+                 VALUES ('ZN1', 'ZH1', 'ab', 4, 1);
+             COMMIT;",
+        )
+        .unwrap();
+        drop(conn);
+
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let f = store.function("AC1", "ZH1").unwrap().unwrap();
+        assert_eq!(f.allowed_hosts, Vec::<String>::new());
+        assert_eq!((f.friendly_name.as_str(), f.date_updated), ("f", 2));
+        assert_eq!(f.version.sid, "ZN1");
+        // The new tables work on the migrated database.
+        assert_eq!(store.variables("AC1", "ZH1").unwrap(), Some(Vec::new()));
+        store.kv_set("AC1", "b", "k", b"v").unwrap();
+        assert_eq!(store.kv_get("AC1", "b", "k").unwrap(), Some(b"v".to_vec()));
     }
 }

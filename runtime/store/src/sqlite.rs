@@ -7,7 +7,10 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use rusqlite::{Connection, OptionalExtension as _, Params, Row, ffi, types::Type};
+use rusqlite::{
+    Connection, OptionalExtension as _, Params, Row, Transaction, TransactionBehavior, ffi,
+    types::Type,
+};
 
 use crate::{
     Quotas, Result, StoreError,
@@ -173,6 +176,13 @@ pub(crate) fn delete<T: Record>(conn: &Connection, account_sid: &str, sid: &str)
     Ok(conn.execute(&sql, (account_sid, sid))? > 0)
 }
 
+/// A transaction that takes the database's write lock as it begins (waiting up to the busy
+/// timeout), so nothing another connection or process writes can fall between what it reads and
+/// what it writes.
+pub(crate) fn write_tx(conn: &mut Connection) -> Result<Transaction<'_>> {
+    Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+}
+
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -234,7 +244,7 @@ mod tests {
         );
         assert_eq!(pragma("synchronous"), rusqlite::types::Value::Integer(2)); // FULL
         assert_eq!(pragma("foreign_keys"), rusqlite::types::Value::Integer(1));
-        assert_eq!(pragma("user_version"), rusqlite::types::Value::Integer(2));
+        assert_eq!(pragma("user_version"), rusqlite::types::Value::Integer(3));
     }
 
     #[test]
@@ -243,7 +253,7 @@ mod tests {
         let a = store.create_account("A").unwrap().sid;
         let b = store.create_account("B").unwrap().sid;
         let v = blob(&store, b"wasm");
-        let f = store.create_function(&a, "f", v.bytes).unwrap();
+        let f = store.create_function(&a, "f", v.bytes, &[]).unwrap();
         let bin = store.create_bin(&a, "bin", "<Response/>").unwrap();
         let d = store
             .create_domain(&a, &domain_fields("a.sip.example.com"))
@@ -254,6 +264,10 @@ mod tests {
         assert_eq!(store.function_versions(&b, &f.sid).unwrap(), None);
         assert_eq!(
             store.add_function_version(&b, &f.sid, v.bytes).unwrap(),
+            None
+        );
+        assert_eq!(
+            store.set_allowed_hosts(&b, &f.sid, &["x".into()]).unwrap(),
             None
         );
         assert!(!store.delete_function(&b, &f.sid).unwrap());
@@ -403,7 +417,9 @@ mod tests {
             let store = SqliteStore::open(dir.path()).unwrap();
             let account = store.create_account("A").unwrap();
             let v1 = blob(&store, b"v1");
-            let function = store.create_function(&account.sid, "f", v1.bytes).unwrap();
+            let function = store
+                .create_function(&account.sid, "f", v1.bytes, &[])
+                .unwrap();
             let function = store
                 .add_function_version(&account.sid, &function.sid, blob(&store, b"v2").bytes)
                 .unwrap()
@@ -487,7 +503,7 @@ mod tests {
         let data = dir.path().join("data");
         let store = SqliteStore::open(&data).unwrap();
         store
-            .create_function(&store.create_account("A").unwrap().sid, "f", b"wasm")
+            .create_function(&store.create_account("A").unwrap().sid, "f", b"wasm", &[])
             .unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&data), 0o700);
