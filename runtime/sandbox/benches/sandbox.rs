@@ -11,7 +11,7 @@ use std::{hint::black_box, path::PathBuf, sync::Arc};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use twiml_edge_e164 as e164;
-use twiml_edge_sandbox::{Limits, Sandbox, Services};
+use twiml_edge_sandbox::{CallContext, Limits, Sandbox, Services};
 
 #[path = "../../../benches/common.rs"]
 mod common;
@@ -39,14 +39,15 @@ fn sandbox(c: &mut Criterion) {
     let webhook = common::webhook("/functions/pstn-dial");
     let region = e164::Region::default();
     let services: Arc<dyn Services> = Arc::new(PhoneNumbers(region));
+    let context = CallContext::new(services);
     let answer = runtime
-        .block_on(sandbox.call(&function, &webhook, &services))
+        .block_on(sandbox.call(&function, &webhook, &context))
         .answer;
     println!("{name} answers {answer:?}");
 
     let mut group = c.benchmark_group(format!("function-{name}"));
     group.bench_function("instantiate+call", |b| {
-        b.iter(|| runtime.block_on(sandbox.call(&function, black_box(&webhook), &services)))
+        b.iter(|| runtime.block_on(sandbox.call(&function, black_box(&webhook), &context)))
     });
     group.bench_function("native", |b| {
         b.iter(|| {

@@ -10,13 +10,28 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use sha2::{Digest, Sha256};
-use wasmtime::component::Component;
+use wasmtime::{
+    Engine,
+    component::{Component, ComponentExportIndex, InstancePre},
+};
 
 use crate::{
-    Sandbox,
+    CallContext, Sandbox,
+    bindings::{VoiceFunction, VoiceFunctionPre},
     engine::{MAX_CORE_INSTANCES, ticks},
-    host::{CallState, VoiceFunction, VoiceFunctionPre},
+    host::{CallState, NoServices},
 };
+
+/// The handler export of the package version this runtime still runs besides the current one.
+const LEGACY_HANDLER: &str = "twiml:edge/handler@0.1.0";
+
+/// Imports that do no I/O: a function importing only these runs on the request's thread first
+/// and may be run again, since a run changes nothing outside its instance.
+const PURE_IMPORTS: [&str; 3] = [
+    "twiml:edge/host@0.2.",
+    crate::host::LEGACY_HOST,
+    "wasi:config/store@",
+];
 
 /// Why an upload did not become a function.
 #[derive(Debug, thiserror::Error)]
@@ -40,9 +55,24 @@ pub enum CompileError {
 pub struct CompiledFunction {
     pub(crate) name: Arc<str>,
     pub(crate) digest: String,
-    pub(crate) pre: VoiceFunctionPre<CallState>,
+    pub(crate) entry: Entry,
     /// Core instances (so pooled memories and tables too) one instance of it takes.
     pub(crate) core_instances: u32,
+    /// Whether it imports an I/O interface: its calls run on a fiber from the first instruction,
+    /// bounded in wall-clock time too, and never twice.
+    pub(crate) io: bool,
+}
+
+/// How a function's handler is reached, by the package version it was built against.
+#[derive(Clone)]
+pub(crate) enum Entry {
+    /// `twiml:edge@0.2.0`.
+    Current(VoiceFunctionPre<CallState>),
+    /// `twiml:edge@0.1.0`, whose handler has the same types, found by name.
+    Legacy {
+        pre: InstancePre<CallState>,
+        handle: ComponentExportIndex,
+    },
 }
 
 impl fmt::Debug for CompiledFunction {
@@ -51,6 +81,7 @@ impl fmt::Debug for CompiledFunction {
             .field("name", &self.name)
             .field("digest", &self.digest)
             .field("core_instances", &self.core_instances)
+            .field("io", &self.io)
             .finish_non_exhaustive()
     }
 }
@@ -64,6 +95,11 @@ impl CompiledFunction {
     /// Hex SHA-256 of the wasm it was compiled from.
     pub fn digest(&self) -> &str {
         &self.digest
+    }
+
+    /// Whether it imports an I/O interface (`wasi:http`, `wasi:keyvalue`, WASI streams, ...).
+    pub fn does_io(&self) -> bool {
+        self.io
     }
 }
 
@@ -98,17 +134,32 @@ impl Sandbox {
             }
         };
         let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
-            anyhow::Error::from(e).context("it does not target the twiml:edge/voice-function world")
+            anyhow::Error::from(e).context(
+                "it imports what a voice function cannot have here (twiml:edge/voice-function \
+                 of twiml:edge@0.2.0 or 0.1.0, and WASI 0.2)",
+            )
         })?;
-        let pre = VoiceFunctionPre::new(instance_pre).map_err(|e| {
-            anyhow::Error::from(e)
-                .context("it does not export the twiml:edge/handler interface of twiml:edge@0.1.0")
-        })?;
+        let entry = match VoiceFunctionPre::new(instance_pre.clone()) {
+            Ok(pre) => Entry::Current(pre),
+            Err(current) => match legacy_handle(&component) {
+                Some(handle) => Entry::Legacy {
+                    pre: instance_pre,
+                    handle,
+                },
+                None => {
+                    return Err(anyhow::Error::from(current).context(
+                        "it does not export the twiml:edge/handler interface of twiml:edge@0.2.0 \
+                         (or 0.1.0)",
+                    ));
+                }
+            },
+        };
         let function = CompiledFunction {
             name: name.into(),
             digest,
-            pre,
+            entry,
             core_instances,
+            io: does_io(&component, &self.engine),
         };
         self.probe(&function)?;
         if from_cache {
@@ -162,17 +213,44 @@ impl Sandbox {
         let Some(_slots) = self.slots(function) else {
             return Err(anyhow::Error::new(ProbeBusy));
         };
-        let mut store = self.store(function, Arc::new(crate::host::NoServices));
+        let mut store = self.store(function, CallContext::new(Arc::new(NoServices)));
         store.set_epoch_deadline(ticks(self.limits.cpu_time));
         store.epoch_deadline_trap();
-        let instance = function
-            .pre
-            .instance_pre()
-            .instantiate(&mut store)
-            .map_err(|e| anyhow::Error::from(e).context("it fails to start"))?;
-        VoiceFunction::new(&mut store, &instance).map_err(|e| {
+        let instance_pre = match &function.entry {
+            Entry::Current(pre) => pre.instance_pre().clone(),
+            Entry::Legacy { pre, .. } => pre.clone(),
+        };
+        let instance = if function.io {
+            // An I/O component instantiates only asynchronously: on a thread of its own, so
+            // this works from any caller, inside a runtime or not.
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .context("failed to start a runtime to try it")?
+                            .block_on(instance_pre.instantiate_async(&mut store))
+                            .map_err(anyhow::Error::from)
+                    })
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("trying it panicked")))
+            })
+        } else {
+            instance_pre.instantiate(&mut store).map_err(anyhow::Error::from)
+        }
+        .context("it fails to start")?;
+        let typed = match &function.entry {
+            Entry::Current(_) => VoiceFunction::new(&mut store, &instance).map(drop),
+            Entry::Legacy { handle, .. } => instance
+                .get_typed_func::<(crate::bindings::wit::Webhook<'_>,), (Result<String, crate::bindings::wit::Error>,)>(
+                    &mut store, handle,
+                )
+                .map(drop),
+        };
+        typed.map_err(|e| {
             anyhow::Error::from(e).context(
-                "its twiml:edge/handler does not have the types of twiml:edge@0.1.0: rebuild it \
+                "its twiml:edge/handler does not have the types of twiml:edge@0.2.0: rebuild it \
                  against this runtime's wit/",
             )
         })?;
@@ -233,6 +311,21 @@ impl Sandbox {
         }
         removed
     }
+}
+
+/// The handler of a `twiml:edge@0.1.0` component.
+fn legacy_handle(component: &Component) -> Option<ComponentExportIndex> {
+    let (_, interface) = component.get_export(None, LEGACY_HANDLER)?;
+    let (_, handle) = component.get_export(Some(&interface), "handle")?;
+    Some(handle)
+}
+
+/// Whether `component` imports anything beyond [`PURE_IMPORTS`].
+fn does_io(component: &Component, engine: &Engine) -> bool {
+    component
+        .component_type()
+        .imports(engine)
+        .any(|(name, _)| !PURE_IMPORTS.iter().any(|pure| name.starts_with(pure)))
 }
 
 /// A component from `wasm`: as it is when already one, componentized when it is a wit-bindgen
@@ -318,5 +411,6 @@ mod tests {
         let empty_module = b"\0asm\x01\0\0\0";
         let err = format!("{:#}", sandbox.compile("empty", empty_module).unwrap_err());
         assert!(err.contains("twiml:edge/handler"), "{err}");
+        assert!(!err.contains("0.1.0)") || err.contains("0.2.0"), "{err}");
     }
 }

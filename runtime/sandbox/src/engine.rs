@@ -20,9 +20,11 @@ use wasmtime::{
 };
 
 use crate::{
-    CodeCache, CompiledFunction, DEFAULT_COMPILE_TIMEOUT, DEFAULT_CPU_TIME, DEFAULT_INLINE_TIME,
-    DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_LIMIT, Services,
-    host::{CallState, HOSTCALL_FUEL, VoiceFunction},
+    CallContext, CodeCache, CompiledFunction, DEFAULT_COMPILE_TIMEOUT, DEFAULT_CPU_TIME,
+    DEFAULT_INLINE_TIME, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_LIMIT,
+    DEFAULT_WALL_TIME,
+    bindings::{twiml::edge::host as twiml_host, wasi},
+    host::{CallState, HOSTCALL_FUEL, add_legacy_host},
 };
 
 /// How often the epoch advances: the granularity of the CPU deadline, and how often a running
@@ -84,6 +86,9 @@ pub struct Limits {
     pub compile_timeout: Duration,
     /// Where instances' memory comes from.
     pub allocator: Allocator,
+    /// Wall-clock time a call may take in all, waiting on I/O included; a call that does no
+    /// I/O is bounded by `cpu_time` long before.
+    pub wall_time: Duration,
 }
 
 impl Default for Limits {
@@ -97,6 +102,7 @@ impl Default for Limits {
             max_concurrent_compiles: 1,
             compile_timeout: DEFAULT_COMPILE_TIMEOUT,
             allocator: Allocator::Auto,
+            wall_time: DEFAULT_WALL_TIME,
         }
     }
 }
@@ -145,13 +151,12 @@ impl Sandbox {
     /// An engine with `limits`, keeping compiled code in `cache` when given.
     pub fn new(limits: Limits, cache: Option<Arc<dyn CodeCache>>) -> anyhow::Result<Self> {
         let (engine, pooling) = engine(&limits)?;
-        let mut linker = Linker::new(&engine);
-        VoiceFunction::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)
-            .map_err(anyhow::Error::from)?;
+        let linker = linker(&engine).map_err(anyhow::Error::from)?;
+        // Long calls and calls that do I/O run here; their requests are sent from here too.
         let slow_lane = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(SLOW_LANE_THREADS)
             .thread_name("twiml-edge-slow")
-            .enable_time()
+            .enable_all()
             .build()
             .context("failed to start the slow lane's threads")?;
         let ticker = Ticker::start(engine.clone());
@@ -218,35 +223,39 @@ impl Sandbox {
         })
     }
 
-    pub(crate) fn call_state(
-        &self,
-        function: &CompiledFunction,
-        services: Arc<dyn Services>,
-    ) -> CallState {
-        CallState {
-            function: function.name.clone(),
-            services,
-            memory_limit: self.limits.memory,
-            memory_exceeded: false,
-            ticks: 0,
-            max_ticks: ticks(self.limits.cpu_time),
-            logs: Vec::new(),
-            logged_bytes: 0,
-            dropped_logs: 0,
-        }
-    }
-
     /// A fresh store for one run of `function`, its memory limit and hostcall fuel enforced.
     pub(crate) fn store(
         &self,
         function: &CompiledFunction,
-        services: Arc<dyn Services>,
+        context: CallContext,
     ) -> Store<CallState> {
-        let mut store = Store::new(&self.engine, self.call_state(function, services));
+        let state = CallState::new(
+            function.name.clone(),
+            context,
+            self.limits.memory,
+            ticks(self.limits.cpu_time),
+        );
+        let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state);
         store.set_hostcall_fuel(HOSTCALL_FUEL);
         store
     }
+}
+
+/// Everything a voice function may import: `twiml:edge/host` in both package versions, WASI 0.2
+/// (deny by default, see `wasi`), `wasi:http`'s outgoing handler, `wasi:config` and
+/// `wasi:keyvalue`.
+fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
+    let mut linker = Linker::new(engine);
+    twiml_host::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)?;
+    add_legacy_host(&mut linker)?;
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    wasi::config::store::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)?;
+    wasi::keyvalue::store::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)?;
+    wasi::keyvalue::atomics::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)?;
+    wasi::keyvalue::batch::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)?;
+    Ok(linker)
 }
 
 impl Drop for Sandbox {

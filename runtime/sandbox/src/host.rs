@@ -1,22 +1,22 @@
-//! What a guest sees of the host: the `twiml:edge` world's imports, bounded per call in what
-//! the guest may hand over and what it may log.
+//! What one call's store holds, and the `twiml:edge/host` import (in both versions of the
+//! package), bounded per call in what the guest may hand over and what it may log.
 
-use std::sync::Arc;
+use wasmtime::{
+    ResourceLimiter, StoreContextMut,
+    component::{Linker, ResourceTable},
+};
 
-use wasmtime::ResourceLimiter;
+use wasmtime_wasi::{WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 
-use crate::Services;
-
-wasmtime::component::bindgen!({
-    path: "../../wit",
-    world: "twiml:edge/voice-function",
-    // The webhook goes to the guest straight from the request's buffers, not from copies.
-    ownership: Borrowing { duplicate_if_necessary: false },
-    // Exports are called synchronously first, then with `call_async` on a fiber (see `call`).
-});
-
-pub(crate) use exports::twiml::edge::handler as wit;
-use twiml::edge::host::{self, Level};
+use crate::{
+    CallContext, Services,
+    bindings::{
+        twiml::edge::host::{self, Level},
+        wasi::config::store as config,
+    },
+    wasi::{Notes, WasiState},
+};
 
 /// Lines a call may log before further lines are dropped.
 pub const MAX_LOG_LINES: usize = 100;
@@ -56,8 +56,8 @@ impl Services for NoServices {
 
 /// What one call's store holds.
 pub(crate) struct CallState {
-    pub(crate) function: Arc<str>,
-    pub(crate) services: Arc<dyn Services>,
+    pub(crate) function: std::sync::Arc<str>,
+    pub(crate) context: CallContext,
     pub(crate) memory_limit: usize,
     pub(crate) memory_exceeded: bool,
     pub(crate) ticks: u64,
@@ -66,6 +66,73 @@ pub(crate) struct CallState {
     /// Bytes of messages, field names and values kept in `logs`.
     pub(crate) logged_bytes: usize,
     pub(crate) dropped_logs: usize,
+    /// Handles the guest holds: WASI streams, requests, buckets.
+    pub(crate) table: ResourceTable,
+    /// Built the first time the guest reaches for WASI.
+    pub(crate) wasi: Option<Box<WasiState>>,
+    /// Why outbound requests failed, for the call's log.
+    pub(crate) notes: Notes,
+    pub(crate) state_operations: u32,
+}
+
+impl CallState {
+    pub(crate) fn new(function: std::sync::Arc<str>, context: CallContext, memory_limit: usize, max_ticks: u64) -> Self {
+        Self {
+            function,
+            context,
+            memory_limit,
+            memory_exceeded: false,
+            ticks: 0,
+            max_ticks,
+            logs: Vec::new(),
+            logged_bytes: 0,
+            dropped_logs: 0,
+            table: ResourceTable::new(),
+            wasi: None,
+            notes: Notes::default(),
+            state_operations: 0,
+        }
+    }
+
+    /// Keeps one log line within the call's bounds, or counts it as dropped.
+    fn keep_log(&mut self, level: &str, message: &str, fields: Vec<(String, String)>) {
+        let fields: Vec<(String, String)> = fields
+            .into_iter()
+            .take(MAX_LOG_FIELDS)
+            .map(|(n, v)| (truncate(&n).to_owned(), truncate(&v).to_owned()))
+            .collect();
+        let message = truncate(message);
+        let bytes = message.len() + fields.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>();
+        if self.logs.len() >= MAX_LOG_LINES || self.logged_bytes + bytes > MAX_CALL_LOG_BYTES {
+            self.dropped_logs += 1;
+            return;
+        }
+        self.logged_bytes += bytes;
+        self.logs.push(GuestLog {
+            level: level.to_owned(),
+            message: message.to_owned(),
+            fields,
+        });
+    }
+
+    /// Moves what the guest wrote to stdout and stderr (whole lines, or everything when `all`)
+    /// and the host's notes into the log, in order with the guest's `log` calls.
+    pub(crate) fn absorb_output(&mut self, all: bool) {
+        let notes = std::mem::take(&mut *self.notes.lock().expect("notes are never poisoned"));
+        for note in notes {
+            self.keep_log("warn", &note, Vec::new());
+        }
+        let Some(wasi) = &self.wasi else { return };
+        let lines = wasi.take_output(all);
+        let dropped = if all { wasi.dropped_output() } else { 0 };
+        for (stream, line) in lines {
+            let level = if stream == "stdout" { "info" } else { "error" };
+            self.keep_log(level, &line, vec![("stream".into(), stream.into())]);
+        }
+        if dropped > 0 {
+            self.dropped_logs += 1;
+        }
+    }
 }
 
 impl ResourceLimiter for CallState {
@@ -96,28 +163,37 @@ impl ResourceLimiter for CallState {
 
 impl host::Host for CallState {
     fn log(&mut self, level: Level, message: String, fields: Vec<(String, String)>) {
-        let fields: Vec<(String, String)> = fields
-            .iter()
-            .take(MAX_LOG_FIELDS)
-            .map(|(n, v)| (truncate(n).to_owned(), truncate(v).to_owned()))
-            .collect();
-        let message = truncate(&message);
-        let bytes = message.len() + fields.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>();
-        if self.logs.len() >= MAX_LOG_LINES || self.logged_bytes + bytes > MAX_CALL_LOG_BYTES {
-            self.dropped_logs += 1;
-            return;
-        }
-        self.logged_bytes += bytes;
-        self.logs.push(GuestLog {
-            level: level_name(level).to_owned(),
-            message: message.to_owned(),
-            fields,
-        });
+        self.absorb_output(false);
+        self.keep_log(level_name(level), &message, fields);
     }
 
     fn e164(&mut self, input: String, region: Option<String>) -> Option<String> {
-        self.services.e164(&input, region.as_deref())
+        self.context.services.e164(&input, region.as_deref())
     }
+}
+
+/// The package version whose components this runtime runs besides the current one.
+pub(crate) const LEGACY_HOST: &str = "twiml:edge/host@0.1.0";
+
+/// Defines `twiml:edge/host@0.1.0`, whose functions have the same types as the current
+/// version's, so components built against it run unchanged.
+pub(crate) fn add_legacy_host(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    let mut host = linker.instance(LEGACY_HOST)?;
+    host.func_wrap(
+        "log",
+        |mut store: StoreContextMut<'_, CallState>,
+         (level, message, fields): (Level, String, Vec<(String, String)>)| {
+            host::Host::log(store.data_mut(), level, message, fields);
+            Ok(())
+        },
+    )?;
+    host.func_wrap(
+        "e164",
+        |mut store: StoreContextMut<'_, CallState>, (input, region): (String, Option<String>)| {
+            Ok((host::Host::e164(store.data_mut(), input, region),))
+        },
+    )?;
+    Ok(())
 }
 
 /// Sends what a call logged on to the runtime's log, once the call is over: a call stopped to
@@ -174,6 +250,57 @@ pub(crate) fn bounded(mut text: String, max: usize) -> String {
     text
 }
 
+// WASI, built the first time the guest reaches for it (see `wasi`).
+impl CallState {
+    /// The WASI state, built on first use.
+    fn wasi(&mut self) -> &mut WasiState {
+        let (outbound, notes) = (&self.context.outbound, &self.notes);
+        self.wasi
+            .get_or_insert_with(|| WasiState::new(outbound.clone(), notes.clone()))
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        self.wasi();
+        let wasi = self.wasi.as_deref_mut().expect("built above");
+        WasiCtxView {
+            ctx: wasi.ctx(),
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        self.wasi();
+        let wasi = self.wasi.as_deref_mut().expect("built above");
+        let (ctx, hooks) = wasi.http();
+        WasiHttpCtxView {
+            ctx,
+            table: &mut self.table,
+            hooks,
+        }
+    }
+}
+
+impl config::Host for CallState {
+    fn get(&mut self, key: String) -> Result<Option<String>, config::Error> {
+        Ok(self.context.variables.get(&key).map(str::to_owned))
+    }
+
+    fn get_all(&mut self) -> Result<Vec<(String, String)>, config::Error> {
+        let mut all: Vec<_> = self
+            .context
+            .variables
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        all.sort();
+        Ok(all)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,17 +320,8 @@ mod tests {
 
     #[test]
     fn a_call_keeps_bounded_logs() {
-        let mut state = CallState {
-            function: "f".into(),
-            services: Arc::new(NoServices),
-            memory_limit: 0,
-            memory_exceeded: false,
-            ticks: 0,
-            max_ticks: 1,
-            logs: Vec::new(),
-            logged_bytes: 0,
-            dropped_logs: 0,
-        };
+        let context = CallContext::new(std::sync::Arc::new(NoServices));
+        let mut state = CallState::new("f".into(), context, 0, 1);
         let value = "v".repeat(MAX_LOG_BYTES * 2);
         let fields = (0..100).map(|_| ("name".into(), value.clone())).collect();
         host::Host::log(&mut state, Level::Info, "wide".into(), fields);
@@ -218,3 +336,4 @@ mod tests {
         assert!(state.logged_bytes <= MAX_CALL_LOG_BYTES);
     }
 }
+
