@@ -17,7 +17,7 @@ from pathlib import Path
 LAYERS = [
     ["twiml-edge-twiml"],
     ["twiml-edge-e164", "twiml-edge-sdk"],
-    ["twiml-edge-bins", "twiml-edge-sandbox", "twiml-edge-store"],
+    ["twiml-edge-bins", "twiml-edge-sandbox", "twiml-edge-store", "twiml-edge-outbound"],
     ["twiml-edge-server"],
     ["twiml-edge"],
 ]

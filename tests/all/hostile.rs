@@ -352,6 +352,7 @@ async fn uploads_are_bounded_by_quotas_and_nothing_is_written_before_they_pass()
         stored_bytes: 4 << 20,
         bins: 1,
         domains: 1,
+        ..Quotas::default()
     };
     let (server, accounts, data) =
         TestServer::with_accounts(&[true, true], |c| Config { quotas, ..c }).await;

@@ -248,11 +248,15 @@ impl Sandbox {
                 )
                 .map(drop),
         };
+        let version = match &function.entry {
+            Entry::Current(_) => crate::WORLD_VERSION,
+            Entry::Legacy { .. } => "0.1.0",
+        };
         typed.map_err(|e| {
-            anyhow::Error::from(e).context(
-                "its twiml:edge/handler does not have the types of twiml:edge@0.2.0: rebuild it \
-                 against this runtime's wit/",
-            )
+            anyhow::Error::from(e).context(format!(
+                "its twiml:edge/handler does not have the types of twiml:edge@{version}: rebuild \
+                 it against this runtime's wit/"
+            ))
         })?;
         Ok(())
     }

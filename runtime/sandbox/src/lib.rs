@@ -41,6 +41,10 @@ mod wasi;
 
 use std::time::Duration;
 
+/// The version of the `twiml:edge` package (`wit/`) this runtime speaks; components of 0.1.0
+/// load too.
+pub const WORLD_VERSION: &str = "0.2.0";
+
 pub use call::{CallOutcome, Failure};
 pub use compile::{CodeCache, CompileError, CompiledFunction, componentize};
 pub use context::{

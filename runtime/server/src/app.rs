@@ -28,6 +28,7 @@ use crate::{
     folders::{Folders, load_bins},
     host::{CompiledCode, PhoneNumbers},
     http::{PublicUrl, checked, text_response, twiml_response},
+    reach::OutboundPolicy,
     tenants::Tenants,
     voice::{Entry, Voice},
     webhook::{self, Webhook},
@@ -90,12 +91,22 @@ impl App {
         let sandbox = Sandbox::new(config.limits, Some(cache))
             .map_err(|e| Error::Config(format!("cannot start the sandbox: {e:#}")))?;
         let sandbox = Arc::new(sandbox);
-        let folders = Folders::load_with(bins, &config, &sandbox)?;
+        twiml_edge_outbound::AllowList::parse(&config.allowed_hosts)
+            .map_err(|e| Error::Config(format!("allowed hosts: {e}")))?;
+        let client = twiml_edge_outbound::Client::new().map_err(|e| {
+            Error::Config(format!("cannot start the outbound HTTP client: {e}"))
+        })?;
+        let outbound = OutboundPolicy {
+            client: Arc::new(client),
+            limits: config.outbound,
+        };
+        let folders = Folders::load_with(bins, &config, &sandbox, &outbound)?;
         let tenants = Tenants::load(
             store.clone(),
             sandbox,
             config.default_region,
             config.calls_per_account(),
+            outbound,
         )
         .map_err(|e| Error::Config(format!("cannot load the store: {e:#}")))?;
         let tenants = Arc::new(tenants);
@@ -142,6 +153,7 @@ impl App {
             &self.state.config,
             renderer(&self.state.config),
             self.sandbox(),
+            self.state.tenants.outbound(),
         )?;
         self.state
             .tenants
@@ -171,6 +183,8 @@ impl App {
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         let started = Instant::now();
+        // Cheap clones (a static method, a shared buffer) for the request's last line.
+        let (method, uri) = (request.method().clone(), request.uri().clone());
         let span = tracing::info_span!(
             "request",
             method = %request.method(),
@@ -190,9 +204,14 @@ impl App {
                 span.in_scope(|| log_error(&err));
                 err.into_response()
             });
-        span.record("status", response.status().as_u16());
-        span.record("elapsed_us", started.elapsed().as_micros() as u64);
-        span.in_scope(|| tracing::info!("answered"));
+        let (status, elapsed_us) = (response.status().as_u16(), started.elapsed().as_micros() as u64);
+        span.record("status", status);
+        span.record("elapsed_us", elapsed_us);
+        // One line per request only when asked for (TWIML_EDGE_LOG=debug): at the default level
+        // a busy server would spend its time writing them. `dev` prints it for a person.
+        span.in_scope(|| {
+            tracing::debug!(method = %method, path = uri.path(), status, elapsed_us, "answered");
+        });
         response
     }
 
@@ -252,9 +271,11 @@ impl App {
             }
             Route::Function(name) => {
                 span.record("function", name);
-                let function = self.folders().functions.get(name)?.clone();
+                let folders = self.folders();
+                let function = folders.functions.get(name)?.clone();
+                let context = folders.reach(name).context(&self.state.services, None);
                 self.sandbox()
-                    .call(&function, &webhook, &self.state.services)
+                    .call(&function, &webhook, &context)
                     .await
                     .answer
                     .map_err(|failure| Error::Function {

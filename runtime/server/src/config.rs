@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use twiml_edge_e164::Region;
+use twiml_edge_outbound::Limits as OutboundLimits;
 use twiml_edge_sandbox::Limits;
 use twiml_edge_store::Quotas;
 use twiml_edge_twiml::DEFAULT_MAX_TWIML_BYTES;
@@ -48,6 +49,11 @@ pub struct Config {
     /// How long a write to a client may wait for the client to read before the connection is
     /// closed.
     pub write_timeout: std::time::Duration,
+    /// Per-call limits of functions' outbound requests (count, bytes, timeout).
+    pub outbound: OutboundLimits,
+    /// Hosts the folders' functions may send requests to (`https://api.example.com`,
+    /// `https://*.example.com:8443`); accounts' functions list their own.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -69,6 +75,8 @@ impl Default for Config {
             max_connections: crate::DEFAULT_MAX_CONNECTIONS,
             header_timeout: crate::DEFAULT_HEADER_TIMEOUT,
             write_timeout: crate::DEFAULT_WRITE_TIMEOUT,
+            outbound: OutboundLimits::default(),
+            allowed_hosts: Vec::new(),
         }
     }
 }

@@ -127,6 +127,7 @@ impl Error {
             Self::Function { failure, .. } => match failure {
                 Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
                 Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
+                Failure::WallClock(_) => StatusCode::GATEWAY_TIMEOUT,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
             Self::Render(_) | Self::InvalidTwiml(_) | Self::Config(_) | Self::Internal(_) => {
@@ -150,6 +151,7 @@ impl Error {
             Self::Fallback { .. } => "fallback_failed",
             Self::Function { failure, .. } => match failure {
                 Failure::Deadline(_) => "function_deadline",
+                Failure::WallClock(_) => "function_timeout",
                 Failure::Memory(_) => "function_memory_limit",
                 Failure::StackOverflow => "function_stack_overflow",
                 Failure::Trap(_) => "function_trap",

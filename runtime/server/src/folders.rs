@@ -1,6 +1,8 @@
 //! The operator's folders: every `NAME.xml` of the templates folder is a TwiML Bin served at
 //! `/bins/NAME`, every `NAME.wasm` of the functions folder a voice function served at
-//! `/functions/NAME`, each compiled once when the folders are loaded.
+//! `/functions/NAME`, each compiled once when the folders are loaded. A function's variables
+//! are read from `NAME.env` beside it (dotenv lines, `KEY=VALUE`), and the hosts its requests
+//! may reach are the server's `allowed_hosts`; folder functions have no key-value state.
 
 use std::{
     collections::BTreeMap,
@@ -14,6 +16,7 @@ use twiml_edge_bins::{Bins, Renderer};
 use crate::{
     config::Config,
     error::{Error, Result},
+    reach::{FunctionReach, OutboundPolicy},
 };
 use twiml_edge_sandbox::{CompiledFunction, Sandbox};
 
@@ -29,6 +32,8 @@ pub struct Folders {
     pub bins: Bins,
     /// The voice functions of the functions folder, by file name.
     pub functions: Functions,
+    /// What each function reaches: its `NAME.env` variables and the server's allowed hosts.
+    reach: BTreeMap<String, Arc<FunctionReach>>,
 }
 
 impl Folders {
@@ -37,17 +42,67 @@ impl Folders {
         config: &Config,
         renderer: Arc<Renderer>,
         sandbox: &Sandbox,
+        outbound: &OutboundPolicy,
     ) -> Result<Self> {
-        Self::load_with(load_bins(&config.templates, renderer)?, config, sandbox)
+        let bins = load_bins(&config.templates, renderer)?;
+        Self::load_with(bins, config, sandbox, outbound)
     }
 
     /// The folders with `bins` already compiled.
-    pub(crate) fn load_with(bins: Bins, config: &Config, sandbox: &Sandbox) -> Result<Self> {
+    pub(crate) fn load_with(
+        bins: Bins,
+        config: &Config,
+        sandbox: &Sandbox,
+        outbound: &OutboundPolicy,
+    ) -> Result<Self> {
+        let functions = Functions::load_dir(sandbox, &config.functions)?;
+        let mut reach = BTreeMap::new();
+        for name in functions.names() {
+            let variables = read_env(&config.functions.join(format!("{name}.env")))?;
+            let built = FunctionReach::new(&variables, &config.allowed_hosts, outbound);
+            reach.insert(name.to_owned(), Arc::new(built));
+        }
         Ok(Self {
             bins,
-            functions: Functions::load_dir(sandbox, &config.functions)?,
+            functions,
+            reach,
         })
     }
+
+    /// What folder function `name` reaches (nothing when there is no such function).
+    pub(crate) fn reach(&self, name: &str) -> Arc<FunctionReach> {
+        self.reach.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// The variables of a dotenv file (none when there is no such file); a line that does not parse
+/// or a variable the store would refuse fails with the file named.
+fn read_env(path: &Path) -> Result<Vec<twiml_edge_store::Variable>> {
+    let lines = match dotenvy::from_path_iter(path) {
+        Ok(lines) => lines,
+        Err(dotenvy::Error::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Vec::new());
+        }
+        Err(err) => return Err(Error::Config(format!("cannot read {path:?}: {err}"))),
+    };
+    let mut variables = Vec::new();
+    for line in lines {
+        let (key, value) =
+            line.map_err(|err| Error::Config(format!("{}: {err}", path.display())))?;
+        twiml_edge_store::check_variable(&key, &value)
+            .map_err(|err| Error::Config(format!("{}: {err}", path.display())))?;
+        variables.push(twiml_edge_store::Variable {
+            sid: String::new(),
+            account_sid: String::new(),
+            function_sid: String::new(),
+            key,
+            value,
+            secret: false,
+            date_created: 0,
+            date_updated: 0,
+        });
+    }
+    Ok(variables)
 }
 
 /// Compiles every `NAME.xml` in `dir` (none when `dir` does not exist); a template that does not

@@ -26,6 +26,7 @@ mod error;
 mod folders;
 mod host;
 mod http;
+mod reach;
 mod serve;
 pub mod signature;
 mod tenants;
@@ -39,6 +40,7 @@ pub use folders::{Folders, Functions, check_name, files_named, load_bins};
 pub use host::PhoneNumbers;
 pub use http::FALLBACK_HEADER;
 pub use serve::{serve, shutdown_signal};
+pub use twiml_edge_outbound::Limits as OutboundLimits;
 pub use twiml_edge_sandbox::{Allocator, Limits};
 pub use twiml_edge_store::Quotas;
 

@@ -17,8 +17,11 @@ use twiml_edge_bins::{CompiledBin, Renderer};
 use twiml_edge_e164::Region;
 use twiml_edge_sandbox::{CompiledFunction, Sandbox};
 use twiml_edge_store::{
-    Account, AccountUpdate, Bin, Domain, DomainFields, Function, Store, StoreError, domain_base,
+    Account, AccountUpdate, Bin, Domain, DomainFields, Function, Store, StoreError, Variable,
+    VariableUpdate, domain_base,
 };
+
+use crate::reach::{AccountState, FunctionReach, OutboundPolicy};
 use twiml_edge_twiml::DEFAULT_MAX_TWIML_BYTES;
 
 /// How long a sid the store did not have is answered as missing without asking it again: an
@@ -49,6 +52,11 @@ pub(crate) struct Tenants {
     /// the pool while another's wait.
     compile_turns: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
     functions: RwLock<HashMap<String, Hosted<CompiledFunction>>>,
+    /// What each function reaches (variables, allowed hosts), by function sid; rebuilt when its
+    /// settings change, so a change applies to the next call.
+    reach: RwLock<HashMap<String, Arc<FunctionReach>>>,
+    /// The client and per-call limits of every function's outbound requests.
+    outbound: OutboundPolicy,
     /// Compiles and renders every account's bins; immutable, so renders share it without a lock.
     renderer: Arc<Renderer>,
     /// Each bin on its own: a render holds its bin, not this lock.
@@ -78,6 +86,7 @@ impl Tenants {
         sandbox: Arc<Sandbox>,
         region: Region,
         calls_per_account: u32,
+        outbound: OutboundPolicy,
     ) -> anyhow::Result<Self> {
         let accounts = store
             .accounts()
@@ -86,7 +95,21 @@ impl Tenants {
             .map(|a| (a.sid.clone(), a))
             .collect();
         let mut functions = HashMap::new();
+        let mut variables: HashMap<String, Vec<Variable>> = HashMap::new();
+        for variable in store.all_variables().context("failed to read variables")? {
+            variables
+                .entry(variable.function_sid.clone())
+                .or_default()
+                .push(variable);
+        }
+        let mut reach = HashMap::new();
         for function in store.all_functions().context("failed to read functions")? {
+            let built = FunctionReach::new(
+                variables.get(&function.sid).into_iter().flatten(),
+                &function.allowed_hosts,
+                &outbound,
+            );
+            reach.insert(function.sid.clone(), Arc::new(built));
             match compile_stored(store.as_ref(), &sandbox, &function) {
                 Ok(compiled) => {
                     functions.insert(function.sid.clone(), compiled);
@@ -129,6 +152,8 @@ impl Tenants {
             calls_per_account,
             compile_turns: Mutex::new(HashMap::new()),
             functions: RwLock::new(functions),
+            reach: RwLock::new(reach),
+            outbound,
             renderer,
             bins: RwLock::new(bins),
             domains: RwLock::new(domains),
@@ -273,6 +298,42 @@ impl Tenants {
         read(&self.functions).get(sid).cloned()
     }
 
+    /// The context of a call of function `sid` of `account_sid`: its variables and allowed
+    /// hosts, and the account's key-value state.
+    pub(crate) fn call_context(
+        &self,
+        account_sid: &str,
+        sid: &str,
+        services: &Arc<dyn twiml_edge_sandbox::Services>,
+    ) -> twiml_edge_sandbox::CallContext {
+        let reach = read(&self.reach).get(sid).cloned().unwrap_or_default();
+        let state = AccountState {
+            store: self.store.clone(),
+            account_sid: account_sid.into(),
+        };
+        reach.context(services, Some(Arc::new(state)))
+    }
+
+    /// The client and per-call limits of outbound requests, for the operator's folder functions.
+    pub(crate) fn outbound(&self) -> &OutboundPolicy {
+        &self.outbound
+    }
+
+    /// Rebuilds what function `sid` reaches from the store, after a write to its settings.
+    fn refresh_reach(&self, account_sid: &str, sid: &str) -> Result<(), StoreError> {
+        let Some(function) = self.store.function(account_sid, sid)? else {
+            write(&self.reach).remove(sid);
+            return Ok(());
+        };
+        let variables = self
+            .store
+            .variables(account_sid, sid)?
+            .unwrap_or_default();
+        let built = FunctionReach::new(&variables, &function.allowed_hosts, &self.outbound);
+        write(&self.reach).insert(sid.to_owned(), Arc::new(built));
+        Ok(())
+    }
+
     /// Serves `function` (compiled) in place of any earlier version.
     fn put_function(&self, account_sid: &str, sid: &str, function: CompiledFunction) {
         let hosted = Hosted {
@@ -285,6 +346,7 @@ impl Tenants {
     /// Stops serving function `sid`.
     fn remove_function(&self, sid: &str) {
         write(&self.functions).remove(sid);
+        write(&self.reach).remove(sid);
     }
 
     /// The compiled bin `sid` and its owner.
@@ -347,10 +409,10 @@ impl Tenants {
 /// What an upload makes: a new function, or a new version of one.
 #[derive(Debug, Clone)]
 pub(crate) enum Upload {
-    /// A function of this friendly name.
-    New(String),
-    /// A version of the function of this sid.
-    Version(String),
+    /// A function of this friendly name, allowed to reach these hosts.
+    New(String, Vec<String>),
+    /// A version of the function of this sid, and its new allowed hosts if they change.
+    Version(String, Option<Vec<String>>),
 }
 
 /// Why a bin write did not land.
@@ -392,16 +454,91 @@ impl Tenants {
     ) -> Result<Option<Function>, StoreError> {
         let _turn = self.writing();
         let stored = match upload {
-            Upload::New(name) => Some(self.store.create_function(account_sid, name, wasm)?),
-            Upload::Version(sid) => self.store.add_function_version(account_sid, sid, wasm)?,
+            Upload::New(name, hosts) => {
+                Some(self.store.create_function(account_sid, name, wasm, hosts)?)
+            }
+            Upload::Version(sid, None) => {
+                self.store.add_function_version(account_sid, sid, wasm)?
+            }
+            Upload::Version(sid, Some(hosts)) => {
+                match self.store.add_function_version(account_sid, sid, wasm)? {
+                    Some(_) => self.store.set_allowed_hosts(account_sid, sid, hosts)?,
+                    None => None,
+                }
+            }
         };
         if let Some(stored) = &stored {
+            self.refresh_reach(account_sid, &stored.sid)?;
             self.put_function(account_sid, &stored.sid, compiled);
-            if matches!(upload, Upload::Version(_)) {
+            if matches!(upload, Upload::Version(..)) {
                 self.trim_compiled_cache();
             }
         }
         Ok(stored)
+    }
+
+    /// Replaces the hosts the account's function may send requests to (checked by the caller);
+    /// `None` if there is no such function.
+    pub(crate) fn set_allowed_hosts(
+        &self,
+        account_sid: &str,
+        sid: &str,
+        hosts: &[String],
+    ) -> Result<Option<Function>, StoreError> {
+        let _turn = self.writing();
+        let function = self.store.set_allowed_hosts(account_sid, sid, hosts)?;
+        if function.is_some() {
+            self.refresh_reach(account_sid, sid)?;
+        }
+        Ok(function)
+    }
+
+    /// Creates a variable of the account's function; see [`VariableStore::create_variable`].
+    ///
+    /// [`VariableStore::create_variable`]: twiml_edge_store::VariableStore::create_variable
+    pub(crate) fn create_variable(
+        &self,
+        account_sid: &str,
+        function_sid: &str,
+        key: &str,
+        value: &str,
+        secret: bool,
+    ) -> Result<Option<Variable>, StoreError> {
+        let _turn = self.writing();
+        let created = self
+            .store
+            .create_variable(account_sid, function_sid, key, value, secret)?;
+        self.refresh_reach(account_sid, function_sid)?;
+        Ok(created)
+    }
+
+    /// Changes a variable of the account's function; `None` if there is no such variable.
+    pub(crate) fn update_variable(
+        &self,
+        account_sid: &str,
+        function_sid: &str,
+        sid: &str,
+        update: &VariableUpdate,
+    ) -> Result<Option<Variable>, StoreError> {
+        let _turn = self.writing();
+        let updated = self
+            .store
+            .update_variable(account_sid, function_sid, sid, update)?;
+        self.refresh_reach(account_sid, function_sid)?;
+        Ok(updated)
+    }
+
+    /// Deletes a variable of the account's function; whether it existed.
+    pub(crate) fn delete_variable(
+        &self,
+        account_sid: &str,
+        function_sid: &str,
+        sid: &str,
+    ) -> Result<bool, StoreError> {
+        let _turn = self.writing();
+        let deleted = self.store.delete_variable(account_sid, function_sid, sid)?;
+        self.refresh_reach(account_sid, function_sid)?;
+        Ok(deleted)
     }
 
     /// Deletes the account's function `sid`; whether it existed.
@@ -578,7 +715,12 @@ mod tests {
     fn tenants(dir: &std::path::Path) -> (Arc<dyn Store>, Tenants) {
         let store = Arc::new(twiml_edge_store::SqliteStore::open(dir).unwrap());
         let sandbox = Arc::new(Sandbox::new(Limits::default(), None).unwrap());
-        let tenants = Tenants::load(store.clone(), sandbox, Region::default(), 2).unwrap();
+        let outbound = OutboundPolicy {
+            client: Arc::new(twiml_edge_outbound::Client::new().unwrap()),
+            limits: twiml_edge_outbound::Limits::default(),
+        };
+        let tenants =
+            Tenants::load(store.clone(), sandbox, Region::default(), 2, outbound).unwrap();
         (store, tenants)
     }
 

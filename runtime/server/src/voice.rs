@@ -56,6 +56,8 @@ struct Run {
     logs: Vec<GuestLog>,
     label: String,
     function_sid: Option<String>,
+    /// The function's variables, whose secrets the call log must not show.
+    variables: Option<Arc<twiml_edge_sandbox::Variables>>,
 }
 
 /// What the voice path works with: the accounts' content, what calls may ask of the world,
@@ -367,10 +369,13 @@ impl Voice {
                     run.function_sid = Some(sid.clone());
                     return run;
                 };
+                let context = self
+                    .tenants
+                    .call_context(account_sid, sid, &self.services);
                 let call = self
                     .tenants
                     .sandbox()
-                    .call(function, webhook, &self.services)
+                    .call(function, webhook, &context)
                     .await;
                 Run {
                     answer: call
@@ -383,6 +388,7 @@ impl Voice {
                     logs: call.logs,
                     label,
                     function_sid: Some(sid.clone()),
+                    variables: Some(context.variables.clone()),
                 }
             }
             Target::Bin { sid, bin } => Run {
@@ -395,6 +401,7 @@ impl Voice {
                 logs: Vec::new(),
                 label: format!("bin {sid}"),
                 function_sid: None,
+                variables: None,
             },
         }
     }
@@ -407,6 +414,7 @@ fn failed(label: &str, error: Error) -> Run {
         logs: Vec::new(),
         label: label.to_owned(),
         function_sid: None,
+        variables: None,
     }
 }
 
@@ -471,9 +479,18 @@ fn call_record(
     run: &Run,
     started: Instant,
 ) -> CallRecord {
+    // A function may put a secret in its answer or error; the log shows where, not what.
+    let redact = |text: &str| match &run.variables {
+        Some(variables) => variables.redact(text).into_owned(),
+        None => text.to_owned(),
+    };
     let (outcome, error, twiml) = match &run.answer {
-        Ok(document) => ("ok".to_owned(), None, Some(truncated(&document.text))),
-        Err(err) => (err.code().to_owned(), Some(err.to_string()), None),
+        Ok(document) => (
+            "ok".to_owned(),
+            None,
+            Some(truncated(&redact(&document.text))),
+        ),
+        Err(err) => (err.code().to_owned(), Some(redact(&err.to_string())), None),
     };
     CallRecord {
         call_sid: webhook.call_sid().unwrap_or_default().to_owned(),

@@ -4,6 +4,10 @@
 //! the query: `POST .../Functions.json?FriendlyName=pstn-dial`. It is checked and compiled
 //! before anything is stored, every upload is a new version, and the previous version keeps
 //! serving until the new one is stored and compiled.
+//!
+//! `AllowedHosts` (repeated, in the query of an upload or in a form `POST` to the function)
+//! lists the hosts its requests may reach, in Spin's form: `https://api.example.com`,
+//! `https://*.example.com:8443`; an empty `AllowedHosts=` allows none.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -15,6 +19,7 @@ use super::{
     rfc2822,
 };
 use crate::folders::check_name;
+use twiml_edge_outbound::AllowList;
 use twiml_edge_sandbox::CompileError;
 
 use crate::tenants::Upload;
@@ -46,7 +51,8 @@ pub(super) async fn collection(call: &Call<'_>, method: &Method) -> ApiResult {
                 )
             })?;
             check_name(&name).map_err(|e| ApiError::bad_request(format!("FriendlyName {e}")))?;
-            let function = upload(call, Upload::New(name)).await?;
+            let hosts = allowed_hosts(&call.query_all("AllowedHosts"))?.unwrap_or_default();
+            let function = upload(call, Upload::New(name, hosts)).await?;
             Ok(json_response(
                 StatusCode::CREATED,
                 &function_json(call, &function),
@@ -63,8 +69,32 @@ pub(super) async fn item(call: &Call<'_>, method: &Method, sid: &str) -> ApiResu
             StatusCode::OK,
             &function_json(call, &function),
         )),
+        Method::POST if is_form(call) => {
+            let form = call.form();
+            let given: Vec<String> = form
+                .iter()
+                .filter(|(n, _)| n == "AllowedHosts")
+                .map(|(_, v)| v.clone())
+                .collect();
+            let hosts = allowed_hosts(&given)?.ok_or_else(|| {
+                ApiError::bad_request(
+                    "nothing to change: send AllowedHosts (repeated; empty to allow none), or \
+                     the wasm as the body with Content-Type: application/wasm to upload a version",
+                )
+            })?;
+            let (account, sid) = (call.account.sid.clone(), function.sid);
+            let function = call
+                .blocking(move |tenants| tenants.set_allowed_hosts(&account, &sid, &hosts))
+                .await??
+                .ok_or_else(|| ApiError::not_found(call.parts.uri.path()))?;
+            Ok(json_response(
+                StatusCode::OK,
+                &function_json(call, &function),
+            ))
+        }
         Method::POST => {
-            let function = upload(call, Upload::Version(function.sid)).await?;
+            let hosts = allowed_hosts(&call.query_all("AllowedHosts"))?;
+            let function = upload(call, Upload::Version(function.sid, hosts)).await?;
             Ok(json_response(
                 StatusCode::OK,
                 &function_json(call, &function),
@@ -135,7 +165,33 @@ pub(super) async fn version(
     Ok(no_content())
 }
 
-async fn find(call: &Call<'_>, sid: &str) -> ApiResult<twiml_edge_store::Function> {
+/// Whether the request is a form rather than an upload.
+fn is_form(call: &Call<'_>) -> bool {
+    call.parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The `AllowedHosts` given, checked: `None` when none was given, empty for one empty value.
+fn allowed_hosts(given: &[String]) -> ApiResult<Option<Vec<String>>> {
+    if given.is_empty() {
+        return Ok(None);
+    }
+    let hosts: Vec<String> = given
+        .iter()
+        .flat_map(|v| v.split([',', ' ', '\n']))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect();
+    AllowList::parse(&hosts)
+        .map_err(|err| ApiError::bad_request(format!("AllowedHosts: {err}")))?;
+    Ok(Some(hosts))
+}
+
+pub(super) async fn find(call: &Call<'_>, sid: &str) -> ApiResult<twiml_edge_store::Function> {
     let (account, owned) = (call.account.sid.clone(), sid.to_owned());
     call.blocking(move |tenants| tenants.store().function(&account, &owned))
         .await??
@@ -178,8 +234,8 @@ async fn upload(call: &Call<'_>, upload: Upload) -> ApiResult<twiml_edge_store::
     let (checked_account, function_sid, size) = (
         account.clone(),
         match &upload {
-            Upload::New(_) => None,
-            Upload::Version(sid) => Some(sid.clone()),
+            Upload::New(..) => None,
+            Upload::Version(sid, _) => Some(sid.clone()),
         },
         wasm.len() as u64,
     );
@@ -203,8 +259,8 @@ async fn upload(call: &Call<'_>, upload: Upload) -> ApiResult<twiml_edge_store::
             ))
         })?;
     let name = match &upload {
-        Upload::New(name) => name.clone(),
-        Upload::Version(sid) => call
+        Upload::New(name, _) => name.clone(),
+        Upload::Version(sid, _) => call
             .api
             .tenants
             .function(sid)
@@ -222,8 +278,8 @@ async fn upload(call: &Call<'_>, upload: Upload) -> ApiResult<twiml_edge_store::
             }
         })?;
     let sid = match &upload {
-        Upload::New(_) => None,
-        Upload::Version(sid) => Some(sid.clone()),
+        Upload::New(..) => None,
+        Upload::Version(sid, _) => Some(sid.clone()),
     };
     let stored = call
         .blocking(move |tenants| tenants.store_function(&account, &upload, &wasm, compiled))
@@ -253,12 +309,14 @@ fn function_json(call: &Call<'_>, function: &twiml_edge_store::Function) -> Valu
         "date_created": rfc2822(function.date_created),
         "date_updated": rfc2822(function.date_updated),
         "version": version_json(&function.version),
+        "allowed_hosts": function.allowed_hosts,
         "uri": format!("{uri}.json"),
         "webhook_url": format!("{}/voice/functions/{}", call.public_base(), function.sid),
         "links": {
             "content": format!("{uri}/Content"),
             "versions": format!("{uri}/Versions.json"),
             "calls": format!("{uri}/Calls.json"),
+            "variables": format!("{uri}/Variables.json"),
         },
     })
 }

@@ -3,13 +3,16 @@
 //! by `Page`/`PageSize`, and errors as `{code, message, more_info, status}`.
 //!
 //! Under `/2010-04-01/Accounts/{AccountSid}`: `.json` (the account and its settings),
-//! `/SIP/Domains` (Twilio's SipDomain resource), and twiml-edge's own `/Functions`,
-//! `/TwimlBins` and `/CallLog`.
+//! `/SIP/Domains` (Twilio's SipDomain resource), and twiml-edge's own `/Functions` (with
+//! `/Functions/{sid}/Variables`, shaped like Twilio's Environment Variables), `/TwimlBins`,
+//! `/CallLog` and `/KeyValue` (the account's key-value state).
 
 mod account;
 mod bins;
 mod domains;
 mod functions;
+mod keyvalue;
+mod variables;
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use bytes::Bytes;
@@ -113,6 +116,7 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Conflict(message) => Self::new(StatusCode::CONFLICT, message),
             StoreError::Quota(message) => Self::new(StatusCode::FORBIDDEN, message),
+            StoreError::Invalid(message) => Self::bad_request(message),
             other => Self::internal(other),
         }
     }
@@ -171,6 +175,15 @@ impl Call<'_> {
     /// The raw body.
     pub(crate) fn body(&self) -> &Bytes {
         &self.body
+    }
+
+    /// Every value of one query parameter, in order.
+    pub(crate) fn query_all(&self, name: &str) -> Vec<String> {
+        let query = self.parts.uri.query().unwrap_or_default();
+        form_urlencoded::parse(query.as_bytes())
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+            .collect()
     }
 
     /// One query parameter.
@@ -264,6 +277,13 @@ where
             functions::version(&call, method, sid, json_sid(version)?).await
         }
         ["Functions", sid, "Calls.json"] => account::calls(&call, method, Some(sid)).await,
+        ["Functions", sid, "Variables.json"] => variables::collection(&call, method, sid).await,
+        ["Functions", sid, "Variables", variable] => {
+            variables::item(&call, method, sid, json_sid(variable)?).await
+        }
+        ["KeyValue.json"] => keyvalue::buckets(&call, method).await,
+        ["KeyValue", bucket] => keyvalue::bucket(&call, method, json_sid(bucket)?).await,
+        ["KeyValue", bucket, key] => keyvalue::entry(&call, method, bucket, key).await,
         ["TwimlBins.json"] => bins::collection(&call, method).await,
         ["TwimlBins", sid] => bins::item(&call, method, json_sid(sid)?).await,
         ["CallLog.json"] => account::calls(&call, method, None).await,
