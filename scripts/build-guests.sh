@@ -39,6 +39,8 @@ fi
 cargo build -q -p twiml-edge --bin twiml-edge
 rm -rf target/guests
 "${CARGO_TARGET_DIR:-target}/debug/twiml-edge" build guests --out target/guests
+# Guests of the standard toolchain (wasm32-wasip2, wit-bindgen, no SDK) need rustup's target.
+"${CARGO_TARGET_DIR:-target}/debug/twiml-edge" build --target wasip2 guests/wasip2 --out target/guests
 # Guests the runtime must refuse to load stay out of the folder the tests serve.
 mkdir -p target/guests/refused
 mv target/guests/refused-*.wasm target/guests/refused/

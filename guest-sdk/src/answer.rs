@@ -36,6 +36,12 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl From<crate::http::HttpError> for Error {
+    fn from(err: crate::http::HttpError) -> Self {
+        Self::internal(err.to_string())
+    }
+}
+
 impl From<Error> for wit::Error {
     fn from(err: Error) -> Self {
         match err {

@@ -21,7 +21,13 @@
 #[cfg(feature = "guest")]
 mod answer;
 #[cfg(feature = "guest")]
+pub mod config;
+#[cfg(feature = "guest")]
 mod host;
+#[cfg(feature = "guest")]
+pub mod http;
+#[cfg(feature = "guest")]
+pub mod state;
 pub mod twiml;
 pub mod webhook;
 
@@ -39,6 +45,9 @@ pub mod __bindings {
     wit_bindgen::generate!({
         path: "../wit",
         world: "twiml:edge/voice-function",
+        // The world's WASI imports (config, http with io and clocks, keyvalue) are generated here
+        // too: the SDK wraps them, and wit-component drops those a guest never calls.
+        generate_all,
         pub_export_macro: true,
         export_macro_name: "__export_voice_function",
         default_bindings_module: "twiml_edge_sdk::__bindings",

@@ -14,3 +14,4 @@ mod http;
 mod sdk_documents;
 mod simulator;
 mod twilio_compat;
+mod world;

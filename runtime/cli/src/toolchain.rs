@@ -15,6 +15,8 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde::Deserialize;
 
 const TARGET: &str = "wasm32-unknown-unknown";
+/// The standard WASI 0.2 target, whose cdylibs are components already.
+const WASIP2_TARGET: &str = "wasm32-wasip2";
 /// Forces a toolchain: `rustup` or `debian`.
 const TOOLCHAIN_ENV: &str = "TWIML_EDGE_TOOLCHAIN";
 const RUSTUP_ADD_TIMEOUT: Duration = Duration::from_secs(120);
@@ -36,6 +38,9 @@ pub(crate) enum Toolchain {
         /// `rust-lld`, `wasm-ld` or `lld`.
         linker: PathBuf,
     },
+    /// rustup's `wasm32-wasip2` target: plain `cargo build --target wasm32-wasip2`, for guests
+    /// written against the WIT without the SDK (and std's stdout, clocks and randomness).
+    Wasip2,
 }
 
 /// The toolchain [`TOOLCHAIN_ENV`] asks for.
@@ -50,7 +55,7 @@ impl Toolchain {
     /// else tries `rustup target add` (for at most two minutes, quietly); else Debian's rustc-web
     /// with std sources. The error says what to install, for both kinds of machine.
     pub(crate) fn detect() -> Result<Self> {
-        if rustup_has_target() || rustup_add_target() {
+        if rustup_has_target(TARGET) || rustup_add_target(TARGET) {
             return Ok(Self::Rustup);
         }
         Self::debian().with_context(|| {
@@ -76,7 +81,7 @@ impl Toolchain {
             None => Self::detect(),
             Some(Forced::Rustup) => {
                 ensure!(
-                    rustup_has_target() || rustup_add_target(),
+                    rustup_has_target(TARGET) || rustup_add_target(TARGET),
                     "{TOOLCHAIN_ENV} is \"rustup\" but rustup's {TARGET:?} target is not \
                      installed and could not be added: {INSTALL_RUSTUP_TARGET}"
                 );
@@ -91,11 +96,22 @@ impl Toolchain {
         }
     }
 
+    /// rustup's `wasm32-wasip2` target, added if missing.
+    pub(crate) fn wasip2() -> Result<Self> {
+        ensure!(
+            rustup_has_target(WASIP2_TARGET) || rustup_add_target(WASIP2_TARGET),
+            "rustup's {WASIP2_TARGET:?} target is not installed and could not be added: run \
+             `rustup target add {WASIP2_TARGET}` (rustup itself: https://rustup.rs)"
+        );
+        Ok(Self::Wasip2)
+    }
+
     /// What builds the guests, for a person: "rustup's wasm32-unknown-unknown target" or
     /// "Debian's rustc 1.96.0 with -Zbuild-std".
     pub(crate) fn describe(&self) -> String {
         match self {
             Self::Rustup => format!("rustup's {TARGET} target"),
+            Self::Wasip2 => format!("rustup's {WASIP2_TARGET} target"),
             Self::Debian { .. } => match debian_rustc_version() {
                 Some(version) => format!("Debian's rustc {version} with -Zbuild-std"),
                 None => "Debian's rustc with -Zbuild-std".to_owned(),
@@ -122,12 +138,16 @@ impl Toolchain {
     /// The `cargo build` that [`build`] runs, its output piped.
     fn command(&self, manifest_dir: &Path, target_dir: &Path) -> Command {
         let mut command = Command::new(match self {
-            Self::Rustup => "cargo",
+            Self::Rustup | Self::Wasip2 => "cargo",
             Self::Debian { .. } => DEBIAN_CARGO,
         });
+        let target = match self {
+            Self::Wasip2 => WASIP2_TARGET,
+            _ => TARGET,
+        };
         command
             .current_dir(manifest_dir)
-            .args(["build", "--release", "--workspace", "--target", TARGET])
+            .args(["build", "--release", "--workspace", "--target", target])
             .arg("--message-format=json-render-diagnostics")
             .arg("--target-dir")
             .arg(target_dir)
@@ -168,7 +188,7 @@ fn forced(value: Option<&str>) -> Result<Option<Forced>> {
     }
 }
 
-fn rustup_has_target() -> bool {
+fn rustup_has_target(target: &str) -> bool {
     let Ok(output) = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .stdin(Stdio::null())
@@ -180,14 +200,14 @@ fn rustup_has_target() -> bool {
     output.status.success()
         && String::from_utf8_lossy(&output.stdout)
             .lines()
-            .any(|l| l.trim() == TARGET)
+            .any(|l| l.trim() == target)
 }
 
 /// Runs `rustup target add`, quietly; false when rustup is missing, fails, or takes too long
 /// (a machine without network can hang in the download).
-fn rustup_add_target() -> bool {
+fn rustup_add_target(target: &str) -> bool {
     let Ok(child) = Command::new("rustup")
-        .args(["target", "add", TARGET])
+        .args(["target", "add", target])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -195,7 +215,7 @@ fn rustup_add_target() -> bool {
     else {
         return false;
     };
-    tracing::info!("installing rustup's wasm32-unknown-unknown target");
+    tracing::info!("installing rustup's {target} target");
     match wait_timeout(child, RUSTUP_ADD_TIMEOUT) {
         Ok(Some(status)) => status.success(),
         Ok(None) => {
