@@ -24,5 +24,7 @@ cargo test --workspace --all-targets
 # --all-targets leaves out the examples in the docs (the SDK's are what a guest author copies).
 cargo test --workspace --doc
 
+scripts/walkthrough.sh
+
 # A short pass over every fuzz target (scripts/fuzz.sh SECONDS runs longer ones).
 scripts/fuzz.sh 15

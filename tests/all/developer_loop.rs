@@ -19,7 +19,7 @@ fn twiml_edge(server: &TestServer, account: &TestAccount, args: &[&str]) -> Outp
         .env("TWIML_EDGE_URL", server.url(""))
         .env("TWILIO_ACCOUNT_SID", &account.sid)
         .env("TWILIO_AUTH_TOKEN", &account.token)
-        .env("TWIML_EDGE_LOG", "warn")
+        .env_remove("TWIML_EDGE_LOG")
         .output()
         .unwrap();
     assert!(
@@ -41,7 +41,6 @@ async fn new_build_deploy_call_logs_then_dev_reloads_an_edit() {
     let account = &accounts[0];
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().to_str().unwrap();
-    let sdk = repo_root().join("guest-sdk");
     let run = |args: &[&str]| {
         let (server, account) = (&server, account);
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
@@ -51,18 +50,39 @@ async fn new_build_deploy_call_logs_then_dev_reloads_an_edit() {
         }
     };
 
-    let new = run(&[
-        "new",
-        "my-dial",
-        "--dir",
-        dir,
-        "--sdk-path",
-        sdk.to_str().unwrap(),
-    ])
-    .await;
+    // `new` from a copy of the binary, away from this checkout: the project names the SDK the
+    // binary carries, unpacked into the user's cache, and builds from there.
+    let copied = work.path().join("bin/twiml-edge");
+    std::fs::create_dir_all(copied.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_twiml-edge"), &copied).unwrap();
+    let home = work.path().join("home");
+    let new = Command::new(&copied)
+        .args(["new", "my-dial", "--dir", dir])
+        .current_dir(work.path())
+        .env("HOME", &home)
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("TWIML_EDGE_CACHE")
+        .output()
+        .unwrap();
+    assert!(new.status.success(), "{}", String::from_utf8_lossy(&new.stderr));
     let crate_dir = work.path().join("my-dial");
     assert!(stdout(&new).contains("created"), "{}", stdout(&new));
     assert!(crate_dir.join("src/lib.rs").is_file());
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    let sdk_line = manifest
+        .lines()
+        .find(|l| l.starts_with("twiml-edge-sdk"))
+        .unwrap();
+    let cache = home.join(".cache/twiml-edge");
+    assert!(
+        sdk_line.contains(cache.to_str().unwrap()) && !sdk_line.contains(repo_root().to_str().unwrap()),
+        "{sdk_line}"
+    );
+    assert!(
+        new.stderr.is_empty(),
+        "no log lines among a command's output: {}",
+        String::from_utf8_lossy(&new.stderr)
+    );
 
     let built = run(&["build", crate_dir.to_str().unwrap()]).await;
     let component = crate_dir.join("target/twiml-edge/my-dial.wasm");
@@ -74,8 +94,12 @@ async fn new_build_deploy_call_logs_then_dev_reloads_an_edit() {
     );
     let progress = String::from_utf8_lossy(&built.stderr);
     assert!(
-        progress.contains("Compiling my-dial"),
-        "build shows cargo's progress:\n{progress}"
+        progress.contains("Compiling my-dial") && progress.contains("Compiling twiml-edge-sdk"),
+        "build shows cargo's progress, the bundled SDK compiled with the crate:\n{progress}"
+    );
+    assert!(
+        !progress.contains("twiml:edge@"),
+        "a project from `new` speaks the runtime's world:\n{progress}"
     );
 
     let deployed = run(&["deploy", crate_dir.to_str().unwrap()]).await;
@@ -111,6 +135,31 @@ async fn new_build_deploy_call_logs_then_dev_reloads_an_edit() {
     ])
     .await;
     let call: Value = serde_json::from_str(&stdout(&call)).unwrap();
+
+    // A request URI of a domain the account does not have: the CLI asks the API and says so,
+    // where the server tells an anonymous caller only that the signature did not match.
+    let missing = Command::new(env!("CARGO_BIN_EXE_twiml-edge"))
+        .args([
+            "call",
+            "--request-uri",
+            "sip:+15125551212@nowhere.sip.us1.twilio.com",
+            "--from",
+            "sip:+14155550100@nowhere.sip.twilio.com",
+        ])
+        .env("TWIML_EDGE_URL", server.url(""))
+        .env("TWILIO_ACCOUNT_SID", &account.sid)
+        .env("TWILIO_AUTH_TOKEN", &account.token)
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        said.contains(&format!(
+            "account {} has no SIP domain nowhere.sip.us1.twilio.com: create one with",
+            account.sid
+        )) && said.contains("--path /functions/NAME"),
+        "{said}"
+    );
     let dial = &call["dial_plan"]["verbs"][0];
     assert_eq!(dial["caller_id"], "+14155550100");
     assert_eq!(dial["targets"][0]["number"], "+15125551212");
@@ -165,12 +214,15 @@ async fn dev_rebuilds_on_an_edit(crate_dir: &Path) {
     .unwrap();
     let unclosed = "<Response>\n{{#To}}<Dial>{{To}}</Dial>\n</Response>";
     std::fs::write(crate_dir.join("later.xml"), unclosed).unwrap();
+    // At the default log level: what dev says is for a person, on stdout; stderr keeps the
+    // tracing log, which says nothing unless something is wrong.
+    let stderr = tempfile::NamedTempFile::new().unwrap();
     let mut dev = Command::new(env!("CARGO_BIN_EXE_twiml-edge"))
         .args(["dev", "--listen", "127.0.0.1:0"])
         .arg(crate_dir)
-        .env("TWIML_EDGE_LOG", "warn")
+        .env_remove("TWIML_EDGE_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr.reopen().unwrap())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(dev.stdout.take().unwrap()).lines();
@@ -215,6 +267,11 @@ async fn dev_rebuilds_on_an_edit(crate_dir: &Path) {
             .contains("<Dial callerId=\"+14155550100\">"),
         "dev serves the crate"
     );
+    // Each call in a line of its own, after the lines its guest logged.
+    let logged = expect_line("[my-dial] dialling");
+    assert!(logged.trim_start().starts_with("info"), "{logged}");
+    let request = expect_line("POST /functions/my-dial -> 200 (");
+    assert!(request.ends_with(" ms)"), "{request}");
     let hello = answer("/bins/hello").await;
     assert!(hello.body.contains("<Say>hello"), "{}", hello.body);
     assert_eq!(answer("/bins/later").await.status, 404);
@@ -252,4 +309,9 @@ async fn dev_rebuilds_on_an_edit(crate_dir: &Path) {
 
     let status = crate::common::terminate(&mut dev, Duration::from_secs(20));
     assert!(status.success(), "dev stopped with {status}");
+    let log = std::fs::read_to_string(stderr.path()).unwrap();
+    assert!(
+        !log.contains(" INFO ") && !log.contains("twiml_edge::toolchain"),
+        "dev's stderr holds no info lines:\n{log}"
+    );
 }

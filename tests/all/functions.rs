@@ -160,7 +160,8 @@ async fn call_slow(
     let services: std::sync::Arc<dyn twiml_edge_sandbox::Services> =
         std::sync::Arc::new(PhoneNumbers(Region::default()));
     let webhook = Webhook::from_params("POST", "/functions/slow", [("Rounds", rounds)]);
-    sandbox.call(function, &webhook, &services).await
+    let context = twiml_edge_sandbox::CallContext::new(services);
+    sandbox.call(function, &webhook, &context).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]

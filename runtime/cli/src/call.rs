@@ -138,6 +138,19 @@ async fn call_server(args: &CallArgs, invite: &mut Invite) -> anyhow::Result<Out
             .flatten()
             .find(|d| host_matches(&host, d["domain_name"].as_str().unwrap_or_default()))
             .and_then(|d| d["sid"].as_str().map(str::to_owned));
+        // The server answers a webhook for no domain of the signing account as it answers a
+        // bad signature, to an anonymous caller; holding the credentials, say which it is.
+        if invite.domain_sid.is_none() && args.path == "/voice" {
+            bail!(
+                "account {} has no SIP domain {host}: create one with \
+                 curl -u {}:$TOKEN {base}/2010-04-01/Accounts/{}/SIP/Domains.json \
+                 -d DomainName={host} -d VoiceUrl={base}/voice/functions/NAME, \
+                 or call a function or bin directly with --path /functions/NAME",
+                remote.account(),
+                remote.account(),
+                remote.account(),
+            );
+        }
     }
     let params = simulate::webhook_params(invite)?;
     let url = format!("{base}{}", args.path);

@@ -11,12 +11,13 @@ use clap::{Parser, Subcommand};
 use twiml_edge_e164::Region;
 use twiml_edge_sandbox::{
     DEFAULT_COMPILE_TIMEOUT, DEFAULT_CPU_TIME, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MEMORY_LIMIT,
-    DEFAULT_STACK_LIMIT, componentize,
+    DEFAULT_STACK_LIMIT, DEFAULT_WALL_TIME, componentize,
 };
 use twiml_edge_server::{
     self as server, Allocator, App, Config, DEFAULT_DATA_DIR, DEFAULT_FUNCTIONS_DIR,
     DEFAULT_HEADER_TIMEOUT, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_TEMPLATES_DIR, DEFAULT_WRITE_TIMEOUT, Limits, Quotas,
+    DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_TEMPLATES_DIR, DEFAULT_WRITE_TIMEOUT, Limits, OutboundLimits,
+    Quotas,
 };
 use twiml_edge_twiml::DEFAULT_MAX_TWIML_BYTES;
 
@@ -28,6 +29,29 @@ use crate::{call, dev, guest};
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// What a command's log is for, which decides its default level and what it prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogKind {
+    /// `serve`: start-up, warnings and errors at `info` (request lines at `debug`).
+    Server,
+    /// `dev`: a person's lines on stdout, each request and the guest's log included; the
+    /// tracing log at `warn`.
+    Dev,
+    /// Every other command: its own output, the tracing log at `warn`.
+    Tool,
+}
+
+impl Cli {
+    /// What this invocation's log is for.
+    pub(crate) fn log_kind(&self) -> LogKind {
+        match self.command {
+            Command::Serve(_) => LogKind::Server,
+            Command::Dev(_) => LogKind::Dev,
+            _ => LogKind::Tool,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +217,37 @@ struct ServeArgs {
     /// SIP domains one account may have.
     #[arg(long, env = "TWIML_EDGE_MAX_DOMAINS_PER_ACCOUNT", default_value_t = Quotas::default().domains)]
     max_domains_per_account: u32,
+    /// Variables one function may have.
+    #[arg(long, env = "TWIML_EDGE_MAX_VARIABLES_PER_FUNCTION", default_value_t = Quotas::default().variables_per_function)]
+    max_variables_per_function: u32,
+    /// MiB of key-value state one account may keep, keys and values counted.
+    #[arg(long, env = "TWIML_EDGE_MAX_STATE_MIB_PER_ACCOUNT", default_value_t = Quotas::default().kv_bytes >> 20)]
+    max_state_mib_per_account: u64,
+    /// Key-value buckets one account may have.
+    #[arg(long, env = "TWIML_EDGE_MAX_BUCKETS_PER_ACCOUNT", default_value_t = Quotas::default().kv_buckets)]
+    max_buckets_per_account: u32,
+    /// Wall-clock time one function call may take, waiting on its requests included, in
+    /// milliseconds (1 to 14000: the SIP engine waits 15 s for an answer).
+    #[arg(long, env = "TWIML_EDGE_WALL_MS", default_value_t = DEFAULT_WALL_TIME.as_millis() as u64,
+        value_parser = in_range::<u64>(1, 14_000))]
+    wall_ms: u64,
+    /// Outbound HTTP requests one function call may send.
+    #[arg(long, env = "TWIML_EDGE_MAX_REQUESTS_PER_CALL", default_value_t = OutboundLimits::default().max_requests,
+        value_parser = in_range::<u32>(0, 1000))]
+    max_requests_per_call: u32,
+    /// KiB of response bodies one function call may receive, all its requests together.
+    #[arg(long, env = "TWIML_EDGE_MAX_RESPONSE_KIB", default_value_t = OutboundLimits::default().max_response_bytes >> 10,
+        value_parser = in_range::<usize>(1, 64 << 10))]
+    max_response_kib: usize,
+    /// Milliseconds one outbound request may take, its response body included.
+    #[arg(long, env = "TWIML_EDGE_REQUEST_TIMEOUT_MS", default_value_t = OutboundLimits::default().timeout.as_millis() as u64,
+        value_parser = in_range::<u64>(1, 14_000))]
+    request_timeout_ms: u64,
+    /// A host the folder's functions may send requests to, in Spin's form
+    /// (https://api.example.com, https://*.example.com:8443, http://127.0.0.1:8081); repeat it
+    /// for more. Loopback and private addresses are reached only when listed.
+    #[arg(long = "allow-host", env = "TWIML_EDGE_ALLOW_HOSTS", value_delimiter = ',')]
+    allow_hosts: Vec<String>,
 }
 
 /// A clap parser of a number from `min` to `max`, saying the range when refused.
@@ -246,6 +301,7 @@ fn config(args: &ServeArgs) -> Config {
             max_concurrent_compiles: args.max_concurrent_compiles,
             compile_timeout: Duration::from_secs(args.compile_timeout_secs),
             allocator: args.allocator,
+            wall_time: Duration::from_millis(args.wall_ms),
             ..Limits::default()
         },
         data: args.data.clone(),
@@ -266,10 +322,20 @@ fn config(args: &ServeArgs) -> Config {
             stored_bytes: args.max_stored_mib_per_account << 20,
             bins: args.max_bins_per_account,
             domains: args.max_domains_per_account,
+            variables_per_function: args.max_variables_per_function,
+            kv_bytes: args.max_state_mib_per_account << 20,
+            kv_buckets: args.max_buckets_per_account,
         },
         max_connections: args.max_connections,
         header_timeout: Duration::from_secs(args.header_timeout_secs),
         write_timeout: Duration::from_secs(args.write_timeout_secs),
+        outbound: OutboundLimits {
+            max_requests: args.max_requests_per_call,
+            max_response_bytes: args.max_response_kib << 10,
+            timeout: Duration::from_millis(args.request_timeout_ms),
+            ..OutboundLimits::default()
+        },
+        allowed_hosts: args.allow_hosts.clone(),
     }
 }
 
@@ -386,6 +452,14 @@ mod tests {
         ("--max-stored-mib-per-account", "37"),
         ("--max-bins-per-account", "41"),
         ("--max-domains-per-account", "43"),
+        ("--max-variables-per-function", "47"),
+        ("--max-state-mib-per-account", "53"),
+        ("--max-buckets-per-account", "59"),
+        ("--wall-ms", "61"),
+        ("--max-requests-per-call", "67"),
+        ("--max-response-kib", "71"),
+        ("--request-timeout-ms", "73"),
+        ("--allow-host", "https://api.example.com"),
     ];
 
     fn serve_args(flags: &[(&str, &str)]) -> ServeArgs {
@@ -432,6 +506,7 @@ mod tests {
                 max_concurrent_compiles: 3,
                 compile_timeout: Duration::from_secs(23),
                 allocator: Allocator::OnDemand,
+                wall_time: Duration::from_millis(61),
             },
             data: "/d".into(),
             default_region: "GB".parse().unwrap(),
@@ -448,10 +523,20 @@ mod tests {
                 stored_bytes: 37 << 20,
                 bins: 41,
                 domains: 43,
+                variables_per_function: 47,
+                kv_bytes: 53 << 20,
+                kv_buckets: 59,
             },
             max_connections: 13,
             header_timeout: Duration::from_secs(17),
             write_timeout: Duration::from_secs(19),
+            outbound: OutboundLimits {
+                max_requests: 67,
+                max_response_bytes: 71 << 10,
+                max_request_bytes: OutboundLimits::default().max_request_bytes,
+                timeout: Duration::from_millis(73),
+            },
+            allowed_hosts: vec!["https://api.example.com".to_owned()],
         };
         assert_eq!(format!("{:?}", config(&args)), format!("{expected:?}"));
     }

@@ -3,7 +3,9 @@
 //! `DIR/*.xml` are TwiML Bins, `DIR/*.wasm` functions, and every guest crate (`DIR` itself, or
 //! `DIR/*/Cargo.toml`) is built into a function named after its package. A change to any file
 //! rebuilds the crates and reloads the server in place; while a build or a template is broken,
-//! the last good version keeps serving and the error is printed.
+//! the last good version keeps serving and the error is printed. A crate's `.env` (or
+//! `NAME.env` beside `NAME.wasm`) gives the function its variables, and `--allow-host` the hosts
+//! its requests may reach.
 
 use std::{
     collections::BTreeMap,
@@ -35,6 +37,10 @@ pub(crate) struct DevArgs {
     /// Let the folder's bins and functions use enhanced SIP (several nouns next to a <Sip>).
     #[arg(long)]
     enhanced_sip: bool,
+    /// A host the functions may send requests to (https://api.example.com,
+    /// http://127.0.0.1:8081); repeat it for more.
+    #[arg(long = "allow-host", value_name = "URL")]
+    allow_hosts: Vec<String>,
 }
 
 pub(crate) async fn dev(args: DevArgs) -> anyhow::Result<()> {
@@ -48,6 +54,7 @@ pub(crate) async fn dev(args: DevArgs) -> anyhow::Result<()> {
         functions: staging.functions.clone(),
         data: staging.work.join("data"),
         enhanced_sip: args.enhanced_sip,
+        allowed_hosts: args.allow_hosts.clone(),
         ..Config::default()
     };
     let region = config.default_region;
@@ -171,21 +178,26 @@ impl Staging {
         let mut components = Vec::new();
         for krate in crates {
             match build_components(&krate, &krate.join("target/twiml-edge")) {
-                Ok(built) => components.extend(built),
+                Ok(built) => components.extend(built.into_iter().map(|c| (c, krate.join(".env")))),
                 Err(err) => broken.push(format!("crate {}: {err:#}", krate.display())),
             }
         }
-        components.extend(
-            read_dir(dir)?
-                .into_iter()
-                .filter(|entry| entry.extension().is_some_and(|e| e == "wasm")),
-        );
-        for component in components {
+        for entry in read_dir(dir)? {
+            if entry.extension().is_some_and(|e| e == "wasm") {
+                let env = entry.with_extension("env");
+                components.push((entry, env));
+            }
+        }
+        for (component, env) in components {
             let name = component
-                .file_name()
-                .context("a component without a name")?;
-            let to = self.functions.join(name);
-            staged.push((component, to));
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .context("a component without a name")?
+                .to_owned();
+            staged.push((component, self.functions.join(format!("{name}.wasm"))));
+            if env.is_file() {
+                staged.push((env, self.functions.join(format!("{name}.env"))));
+            }
         }
 
         if broken.is_empty() {
@@ -249,7 +261,7 @@ fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, (SystemTime, u64)> {
             let path = entry.path();
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with('.') || name == "target" {
+            if (name.starts_with('.') && name != ".env") || name == "target" {
                 continue;
             }
             let Ok(meta) = entry.metadata() else { continue };
@@ -261,4 +273,88 @@ fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, (SystemTime, u64)> {
         }
     }
     files
+}
+
+/// Prints what a person running `dev` wants to see of each request: one line with its outcome,
+/// after the lines its guest logged, on stdout with the rest of what `dev` says; the tracing
+/// log stays on stderr at `warn`.
+#[derive(Debug)]
+pub(crate) struct RequestLines;
+
+impl RequestLines {
+    /// The layer, listening only to request lines and guests' log lines.
+    pub(crate) fn layer<S>() -> impl tracing_subscriber::Layer<S>
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        use tracing_subscriber::{Layer as _, filter::Targets};
+        let targets = Targets::new()
+            .with_target("guest", tracing::Level::TRACE)
+            .with_target("twiml_edge_server::app", tracing::Level::DEBUG);
+        Self.with_filter(targets)
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RequestLines {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let line = if event.metadata().target() == "guest" {
+            let level = event.metadata().level().as_str().to_ascii_lowercase();
+            let mut line = format!(
+                "    {level:<5} [{}] {}",
+                fields.get("function"),
+                fields.message
+            );
+            if !fields.get("fields").is_empty() {
+                line = format!("{line} {}", fields.get("fields"));
+            }
+            line
+        } else if fields.message == "answered" {
+            let elapsed_ms = fields.get("elapsed_us").parse::<f64>().unwrap_or(0.0) / 1000.0;
+            format!(
+                "  {} {} -> {} ({elapsed_ms:.1} ms)",
+                fields.get("method"),
+                fields.get("path"),
+                fields.get("status")
+            )
+        } else {
+            return;
+        };
+        println!("{line}");
+    }
+}
+
+/// An event's message and fields, as text.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    values: Vec<(&'static str, String)>,
+}
+
+impl Fields {
+    fn get(&self, name: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+impl tracing::field::Visit for Fields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.values.push((field.name(), value.to_owned()));
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.message = format!("{value:?}");
+        } else {
+            self.values.push((field.name(), format!("{value:?}")));
+        }
+    }
 }

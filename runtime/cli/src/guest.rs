@@ -23,7 +23,8 @@ pub(crate) struct NewArgs {
     /// Folder to create the crate in.
     #[arg(long, default_value = ".")]
     dir: PathBuf,
-    /// The guest SDK as a path dependency (default: this checkout's guest-sdk, when there is one).
+    /// The guest SDK as a path dependency (default: the SDK this binary carries, unpacked into
+    /// ~/.cache/twiml-edge).
     #[arg(long, conflicts_with = "sdk_version")]
     sdk_path: Option<PathBuf>,
     /// The guest SDK as a registry version requirement, such as 0.1.
@@ -40,6 +41,11 @@ pub(crate) struct BuildArgs {
     /// Where to write the components (default: DIR/target/twiml-edge).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// What to build for: `unknown` (wasm32-unknown-unknown with the SDK, the default) or
+    /// `wasip2` (plain `cargo build --target wasm32-wasip2`, for guests written against the WIT
+    /// with wit-bindgen, std's stdout and clocks included).
+    #[arg(long, default_value = "unknown", value_parser = ["unknown", "wasip2"])]
+    target: String,
 }
 
 /// `twiml-edge deploy PATH`.
@@ -51,8 +57,27 @@ pub(crate) struct DeployArgs {
     /// The name to deploy under (default: the crate's package or the file's name).
     #[arg(long)]
     name: Option<String>,
+    /// Sets variable KEY of the function (read with `config::get` / wasi:config); repeat it
+    /// for more. Variables not named are kept.
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = key_value)]
+    vars: Vec<(String, String)>,
+    /// Sets a secret variable: the function reads it, no API answer or log shows it again.
+    #[arg(long = "secret", value_name = "KEY=VALUE", value_parser = key_value)]
+    secrets: Vec<(String, String)>,
+    /// A host the function may send requests to (https://api.example.com,
+    /// https://*.example.com:8443); repeat it for more. Given, it replaces the function's list.
+    #[arg(long = "allow-host", value_name = "URL")]
+    allow_hosts: Vec<String>,
     #[command(flatten)]
     server: ServerArgs,
+}
+
+/// `KEY=VALUE`, split at the first `=`.
+fn key_value(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("{arg:?} is not KEY=VALUE")),
+    }
 }
 
 /// `twiml-edge logs NAME`.
@@ -74,7 +99,9 @@ pub(crate) fn new(args: NewArgs) -> anyhow::Result<()> {
     let sdk = match (args.sdk_path, args.sdk_version) {
         (Some(path), _) => Sdk::Path(path),
         (None, Some(version)) => Sdk::Version(version),
-        (None, None) => default_sdk(),
+        // The SDK this binary carries, unpacked into the user's cache: the project builds
+        // wherever the binary runs, with no checkout and no registry.
+        (None, None) => Sdk::Path(crate::sdk::guest_sdk()?),
     };
     let dir = toolchain::new_guest(&args.dir, &args.name, &sdk)?;
     println!("created {}", dir.display());
@@ -85,20 +112,15 @@ pub(crate) fn new(args: NewArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// This checkout's SDK when the binary runs from one, else the published crate.
-fn default_sdk() -> Sdk {
-    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guest-sdk");
-    match checkout.canonicalize() {
-        Ok(path) if path.join("Cargo.toml").is_file() => Sdk::Path(path),
-        _ => Sdk::Version(env!("CARGO_PKG_VERSION").to_owned()),
-    }
-}
-
 pub(crate) fn build(args: BuildArgs) -> anyhow::Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| args.dir.join("target/twiml-edge"));
-    for component in build_components(&args.dir, &out)? {
+    let toolchain = match args.target.as_str() {
+        "wasip2" => Some(Toolchain::wasip2()?),
+        _ => None,
+    };
+    for component in build_components_with(&args.dir, &out, toolchain.as_ref())? {
         println!("{}", component.display());
     }
     Ok(())
@@ -119,11 +141,23 @@ fn detected_toolchain() -> anyhow::Result<&'static Toolchain> {
 /// Builds the guests at `dir` and writes each as `out/NAME.wasm`, a component; progress goes to
 /// stderr, as cargo's does.
 pub(crate) fn build_components(dir: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    build_components_with(dir, out, None)
+}
+
+/// [`build_components`] with `toolchain` instead of the detected one.
+fn build_components_with(
+    dir: &Path,
+    out: &Path,
+    toolchain: Option<&Toolchain>,
+) -> anyhow::Result<Vec<PathBuf>> {
     // Cargo runs in the crate's folder: a relative target would land inside it twice over.
     let dir = &dir
         .canonicalize()
         .with_context(|| format!("cannot build {dir:?}"))?;
-    let toolchain = detected_toolchain()?;
+    let toolchain = match toolchain {
+        Some(toolchain) => toolchain,
+        None => detected_toolchain()?,
+    };
     eprintln!("building {} with {}", dir.display(), toolchain.describe());
     let target = dir.join("target");
     let artifacts = toolchain::build(toolchain, dir, &target, &mut |line| {
@@ -136,11 +170,37 @@ pub(crate) fn build_components(dir: &Path, out: &Path) -> anyhow::Result<Vec<Pat
             .with_context(|| format!("failed to read {:?}", artifact.module))?;
         let component = componentize(&module)
             .with_context(|| format!("{} cannot become a component", artifact.name))?;
+        if let Some(version) = world_version(&component)
+            && version != twiml_edge_sandbox::WORLD_VERSION
+        {
+            eprintln!(
+                "note: {} was built against twiml:edge@{version}, and this runtime speaks \
+                 twiml:edge@{}: it still runs, without the newer interfaces (variables, HTTP, \
+                 state). Update its twiml-edge-sdk: `twiml-edge new` writes the current one.",
+                artifact.name,
+                twiml_edge_sandbox::WORLD_VERSION
+            );
+        }
         let path = out.join(format!("{}.wasm", artifact.name));
         std::fs::write(&path, component).with_context(|| format!("failed to write {path:?}"))?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// The `twiml:edge` version a component's handler export names (`twiml:edge/handler@0.2.0`).
+fn world_version(component: &[u8]) -> Option<String> {
+    const EXPORT: &[u8] = b"twiml:edge/handler@";
+    let at = component
+        .windows(EXPORT.len())
+        .position(|window| window == EXPORT)?
+        + EXPORT.len();
+    let version: Vec<u8> = component[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || **b == b'.')
+        .copied()
+        .collect();
+    String::from_utf8(version).ok().filter(|v| !v.is_empty())
 }
 
 pub(crate) async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
@@ -184,12 +244,22 @@ pub(crate) async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
         let name = args.name.clone().unwrap_or_else(|| stem(component));
         (name, std::fs::read(component)?)
     };
-    let function = deploy_function(&remote, &name, wasm).await?;
+    let function = deploy_function(&remote, &name, wasm, &args.allow_hosts).await?;
+    let sid = function["sid"].as_str().unwrap_or_default();
     println!(
-        "deployed function {name} ({}) version {}",
-        function["sid"].as_str().unwrap_or_default(),
+        "deployed function {name} ({sid}) version {}",
         function["version"]["sid"].as_str().unwrap_or_default()
     );
+    if let Some(hosts) = function["allowed_hosts"].as_array().filter(|h| !h.is_empty()) {
+        let hosts: Vec<&str> = hosts.iter().filter_map(Value::as_str).collect();
+        println!("allowed hosts: {}", hosts.join(" "));
+    }
+    let variables = args
+        .vars
+        .iter()
+        .map(|(k, v)| (k, v, false))
+        .chain(args.secrets.iter().map(|(k, v)| (k, v, true)));
+    set_variables(&remote, sid, variables).await?;
     println!(
         "webhook: {}",
         function["webhook_url"].as_str().unwrap_or_default()
@@ -197,18 +267,74 @@ pub(crate) async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Uploads `wasm` as a new version of function `name`, creating it the first time.
-async fn deploy_function(remote: &Remote, name: &str, wasm: Vec<u8>) -> anyhow::Result<Value> {
+/// Uploads `wasm` as a new version of function `name`, creating it the first time; `hosts`,
+/// when any, become its allowed hosts.
+async fn deploy_function(
+    remote: &Remote,
+    name: &str,
+    wasm: Vec<u8>,
+    hosts: &[String],
+) -> anyhow::Result<Value> {
     let found = remote
         .get(&format!("/Functions.json?FriendlyName={}", encode(name)))
         .await?;
+    let hosts: String = hosts
+        .iter()
+        .map(|h| format!("&AllowedHosts={}", encode(h)))
+        .collect();
     match found["functions"][0]["sid"].as_str() {
-        Some(sid) => remote.upload(&format!("/Functions/{sid}.json"), wasm).await,
+        Some(sid) => {
+            let rest = match hosts.strip_prefix('&') {
+                Some(query) => format!("/Functions/{sid}.json?{query}"),
+                None => format!("/Functions/{sid}.json"),
+            };
+            remote.upload(&rest, wasm).await
+        }
         None => {
-            let rest = format!("/Functions.json?FriendlyName={}", encode(name));
+            let rest = format!("/Functions.json?FriendlyName={}{hosts}", encode(name));
             remote.upload(&rest, wasm).await
         }
     }
+}
+
+/// Creates or updates each `(key, value, secret)` variable of function `sid`.
+async fn set_variables<'a>(
+    remote: &Remote,
+    sid: &str,
+    variables: impl Iterator<Item = (&'a String, &'a String, bool)>,
+) -> anyhow::Result<()> {
+    let mut variables = variables.peekable();
+    if variables.peek().is_none() {
+        return Ok(());
+    }
+    let collection = format!("/Functions/{sid}/Variables.json");
+    let existing = remote.get(&collection).await?;
+    for (key, value, secret) in variables {
+        let found = existing["variables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["key"] == key.as_str())
+            .and_then(|v| v["sid"].as_str());
+        let secret_flag = if secret { "true" } else { "false" };
+        let mut form = vec![("Value", value.as_str())];
+        match found {
+            Some(variable) => {
+                if secret {
+                    form.push(("Secret", secret_flag));
+                }
+                let item = format!("/Functions/{sid}/Variables/{variable}.json");
+                remote.post_form(&item, &form).await?;
+            }
+            None => {
+                form.extend([("Key", key.as_str()), ("Secret", secret_flag)]);
+                remote.post_form(&collection, &form).await?;
+            }
+        }
+        let kind = if secret { "secret" } else { "variable" };
+        println!("set {kind} {key}");
+    }
+    Ok(())
 }
 
 /// Sets bin `name`'s template, creating the bin the first time.
@@ -319,4 +445,18 @@ fn stem(path: &Path) -> String {
 
 fn encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_world_version_is_read_from_the_handler_export() {
+        assert_eq!(
+            world_version(b"\0asm...\x19twiml:edge/handler@0.1.0\x01...").as_deref(),
+            Some("0.1.0")
+        );
+        assert_eq!(world_version(b"\0asm no handler here"), None);
+    }
 }
