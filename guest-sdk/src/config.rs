@@ -13,7 +13,7 @@
 //! # twiml_edge_sdk::export!(handle);
 //! ```
 
-use crate::{Error, __bindings::wasi::config::store};
+use crate::{__bindings::wasi::config::store, Error};
 
 /// The value of variable `key`; `None` when it is not set (or the runtime cannot read it).
 pub fn get(key: &str) -> Option<String> {

@@ -29,8 +29,8 @@ use crate::__bindings::wasi::{
     http::{
         outgoing_handler,
         types::{
-            ErrorCode, Fields, HeaderError, IncomingBody, IncomingResponse, Method,
-            OutgoingBody, OutgoingRequest, RequestOptions, Scheme, http_error_code,
+            ErrorCode, Fields, HeaderError, IncomingBody, IncomingResponse, Method, OutgoingBody,
+            OutgoingRequest, RequestOptions, Scheme, http_error_code,
         },
     },
     io::streams::StreamError,
@@ -122,7 +122,11 @@ impl Request {
             }
         }
         let request = OutgoingRequest::new(headers);
-        let scheme = if url.https { Scheme::Https } else { Scheme::Http };
+        let scheme = if url.https {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        };
         let set = [
             request.set_method(&method(&self.method)),
             request.set_scheme(Some(&scheme)),
@@ -229,11 +233,11 @@ pub fn encode(value: &str) -> String {
 /// Writes `bytes` to the request's body and finishes it.
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), ErrorCode> {
     {
-        let stream = body
-            .write()
-            .expect("a new body hands out its stream once");
+        let stream = body.write().expect("a new body hands out its stream once");
         for chunk in bytes.chunks(WRITE_CHUNK) {
-            stream.blocking_write_and_flush(chunk).map_err(stream_error)?;
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(stream_error)?;
         }
     }
     OutgoingBody::finish(body, None)
@@ -257,9 +261,7 @@ fn read_response(
         .expect("a new response hands out its body once");
     let mut bytes = Vec::new();
     {
-        let stream = body
-            .stream()
-            .expect("a new body hands out its stream once");
+        let stream = body.stream().expect("a new body hands out its stream once");
         loop {
             match stream.blocking_read(READ_CHUNK) {
                 Ok(chunk) if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES => {
@@ -565,8 +567,7 @@ impl<'a> Url<'a> {
         let (authority, rest) = rest.split_at(end);
         if authority.contains('@') {
             return Err(
-                "credentials in a URL are not sent: put them in an Authorization header"
-                    .to_owned(),
+                "credentials in a URL are not sent: put them in an Authorization header".to_owned(),
             );
         }
         let (host, port) = match authority.strip_prefix('[') {
@@ -673,17 +674,29 @@ mod tests {
     #[test]
     fn urls_split_into_what_wasi_http_takes() {
         let cases = [
-            ("https://crm.example.com", (true, "crm.example.com", "crm.example.com", "/")),
+            (
+                "https://crm.example.com",
+                (true, "crm.example.com", "crm.example.com", "/"),
+            ),
             (
                 "http://crm.example.com:8080/contacts?phone=%2B1#top",
-                (false, "crm.example.com:8080", "crm.example.com", "/contacts?phone=%2B1"),
+                (
+                    false,
+                    "crm.example.com:8080",
+                    "crm.example.com",
+                    "/contacts?phone=%2B1",
+                ),
             ),
             ("HTTPS://a.test?x=1", (true, "a.test", "a.test", "/?x=1")),
             ("http://[::1]:3000/x", (false, "[::1]:3000", "[::1]", "/x")),
             ("http://10.0.0.1/", (false, "10.0.0.1", "10.0.0.1", "/")),
         ];
         for (url, (https, authority, host, path)) in cases {
-            assert_eq!(parts(url), (https, authority, host, path.to_owned()), "{url}");
+            assert_eq!(
+                parts(url),
+                (https, authority, host, path.to_owned()),
+                "{url}"
+            );
         }
     }
 
@@ -712,7 +725,10 @@ mod tests {
 
     #[test]
     fn encode_escapes_all_but_unreserved() {
-        assert_eq!(encode("+1 415/x?y=z&ü~._-"), "%2B1%20415%2Fx%3Fy%3Dz%26%C3%BC~._-");
+        assert_eq!(
+            encode("+1 415/x?y=z&ü~._-"),
+            "%2B1%20415%2Fx%3Fy%3Dz%26%C3%BC~._-"
+        );
     }
 
     #[test]
@@ -737,7 +753,11 @@ mod tests {
         let timeout = Duration::from_millis(1500);
         let slow = HttpError::from_code(&url, ErrorCode::ConnectionTimeout, Some(timeout));
         assert_eq!(slow.kind(), &HttpErrorKind::Timeout(Some(timeout)));
-        assert!(slow.to_string().contains("within 1.5s, the request's timeout"), "{slow}");
+        assert!(
+            slow.to_string()
+                .contains("within 1.5s, the request's timeout"),
+            "{slow}"
+        );
         let dns = ErrorCode::DnsError(crate::__bindings::wasi::http::types::DnsErrorPayload {
             rcode: Some("NXDOMAIN".to_owned()),
             info_code: None,

@@ -18,8 +18,8 @@
 use std::fmt;
 
 use crate::{
-    Error,
     __bindings::wasi::keyvalue::{atomics, store},
+    Error,
 };
 
 /// An open bucket of the account's state.
@@ -116,7 +116,10 @@ impl Bucket {
         let mut keys = Vec::new();
         let mut cursor = None;
         loop {
-            let page = self.inner.list_keys(cursor.as_deref()).map_err(self.fail())?;
+            let page = self
+                .inner
+                .list_keys(cursor.as_deref())
+                .map_err(self.fail())?;
             keys.extend(page.keys);
             match page.cursor {
                 Some(next) => cursor = Some(next),

@@ -694,7 +694,9 @@ mod tests {
         // One character split between two parameters, or between a name and its value, is
         // UTF-8 only when the parts are put together (found by the `webhook` fuzz target).
         for form in ["a=%DE&b=%BA", "%C3=%A9"] {
-            let err = Webhook::from_form("POST", "/", form).unwrap_err().to_string();
+            let err = Webhook::from_form("POST", "/", form)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("UTF-8"), "{form}: {err}");
         }
     }

@@ -20,14 +20,25 @@ fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../..");
     let root = root.canonicalize().expect("the workspace root");
     let workspace = fs::read_to_string(root.join("Cargo.toml")).expect("the workspace manifest");
-    let mut out = String::from("/// The bundled SDK: each file's path under the SDK folder, and its bytes.\n");
+    let mut out = String::from(
+        "/// The bundled SDK: each file's path under the SDK folder, and its bytes.\n",
+    );
     out.push_str("pub(crate) const SDK_FILES: &[(&str, &[u8])] = &[\n");
     for (from, to) in CRATES {
         let dir = root.join(from);
-        println!("cargo:rerun-if-changed={}", dir.join("Cargo.toml").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            dir.join("Cargo.toml").display()
+        );
         let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
         let standalone = standalone_manifest(&manifest, &workspace);
-        writeln!(out, "    ({:?}, {:?}.as_bytes()),", format!("{to}/Cargo.toml"), standalone).unwrap();
+        writeln!(
+            out,
+            "    ({:?}, {:?}.as_bytes()),",
+            format!("{to}/Cargo.toml"),
+            standalone
+        )
+        .unwrap();
         for file in files(&dir.join("src")) {
             let relative = file.strip_prefix(&dir).unwrap();
             writeln!(
@@ -41,7 +52,13 @@ fn main() {
     }
     for file in files(&root.join("wit")) {
         let relative = file.strip_prefix(&root).unwrap();
-        writeln!(out, "    ({:?}, include_bytes!({:?})),", relative.display().to_string(), file.display()).unwrap();
+        writeln!(
+            out,
+            "    ({:?}, include_bytes!({:?})),",
+            relative.display().to_string(),
+            file.display()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let path = PathBuf::from(env::var("OUT_DIR").unwrap()).join("sdk_files.rs");
@@ -95,7 +112,10 @@ fn standalone_manifest(manifest: &str, workspace: &str) -> String {
                 .collect::<Vec<_>>();
             let base = table_value(workspace, "[workspace.dependencies]", name)
                 .unwrap_or_else(|| panic!("[workspace.dependencies] has no {name}"));
-            let base = match CRATES.iter().find(|(from, _)| base.contains(&format!("\"{from}\""))) {
+            let base = match CRATES
+                .iter()
+                .find(|(from, _)| base.contains(&format!("\"{from}\"")))
+            {
                 Some((_, to)) => format!("{{ path = \"../{to}\" }}"),
                 None => base,
             };

@@ -64,7 +64,11 @@ async fn new_build_deploy_call_logs_then_dev_reloads_an_edit() {
         .env_remove("TWIML_EDGE_CACHE")
         .output()
         .unwrap();
-    assert!(new.status.success(), "{}", String::from_utf8_lossy(&new.stderr));
+    assert!(
+        new.status.success(),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
     let crate_dir = work.path().join("my-dial");
     assert!(stdout(&new).contains("created"), "{}", stdout(&new));
     assert!(crate_dir.join("src/lib.rs").is_file());
@@ -75,7 +79,8 @@ async fn new_build_deploy_call_logs_then_dev_reloads_an_edit() {
         .unwrap();
     let cache = home.join(".cache/twiml-edge");
     assert!(
-        sdk_line.contains(cache.to_str().unwrap()) && !sdk_line.contains(repo_root().to_str().unwrap()),
+        sdk_line.contains(cache.to_str().unwrap())
+            && !sdk_line.contains(repo_root().to_str().unwrap()),
         "{sdk_line}"
     );
     assert!(

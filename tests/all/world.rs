@@ -114,7 +114,9 @@ async fn answer(
 }
 
 /// A server with one account that does not sign its webhooks, `configure` adjusting the rest.
-async fn world_server(configure: impl FnOnce(&mut Config)) -> (TestServer, TestAccount, tempfile::TempDir) {
+async fn world_server(
+    configure: impl FnOnce(&mut Config),
+) -> (TestServer, TestAccount, tempfile::TempDir) {
     let (server, mut accounts, data) = TestServer::with_accounts(&[false], |mut config| {
         configure(&mut config);
         config
@@ -124,12 +126,21 @@ async fn world_server(configure: impl FnOnce(&mut Config)) -> (TestServer, TestA
 }
 
 /// Uploads guest `name` with `allowed` hosts and returns its sid.
-async fn deploy(server: &TestServer, account: &TestAccount, name: &str, allowed: &[String]) -> String {
+async fn deploy(
+    server: &TestServer,
+    account: &TestAccount,
+    name: &str,
+    allowed: &[String],
+) -> String {
     let mut rest = format!("/Functions.json?FriendlyName={name}");
     for host in allowed {
         rest.push_str(&format!("&AllowedHosts={}", encode_value(host)));
     }
-    let created = server.api(account).upload(&rest, guest(name)).await.json(201);
+    let created = server
+        .api(account)
+        .upload(&rest, guest(name))
+        .await
+        .json(201);
     assert_eq!(created["allowed_hosts"], json!(allowed));
     created["sid"].as_str().unwrap().to_owned()
 }
@@ -145,7 +156,12 @@ async fn call(server: &TestServer, sid: &str, params: &[(&str, &str)]) -> Vec<St
         .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
         .collect();
     let answer = server
-        .send("POST", &format!("/voice/functions/{sid}"), Some(FORM), encode(&params))
+        .send(
+            "POST",
+            &format!("/voice/functions/{sid}"),
+            Some(FORM),
+            encode(&params),
+        )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     says(answer.twiml())
@@ -164,7 +180,10 @@ async fn variables_reach_the_next_call_and_secrets_stay_secret() {
     let (server, account, _data) = world_server(|_| {}).await;
     let api = server.api(&account);
     let sid = deploy(&server, &account, "world-reach", &[]).await;
-    assert_eq!(call(&server, &sid, &[("Var", "GREETING")]).await, ["var GREETING unset"]);
+    assert_eq!(
+        call(&server, &sid, &[("Var", "GREETING")]).await,
+        ["var GREETING unset"]
+    );
 
     let variables = format!("/Functions/{sid}/Variables.json");
     let plain = api
@@ -176,7 +195,10 @@ async fn variables_reach_the_next_call_and_secrets_stay_secret() {
     assert_eq!(plain["secret"], false);
     assert!(plain["sid"].as_str().unwrap().starts_with("ZV"), "{plain}");
     let secret = api
-        .post(&variables, &[("Key", "API_KEY"), ("Value", SECRET), ("Secret", "true")])
+        .post(
+            &variables,
+            &[("Key", "API_KEY"), ("Value", SECRET), ("Secret", "true")],
+        )
         .await
         .json(201);
     assert_eq!(secret["value"], Value::Null, "a secret is never answered");
@@ -188,7 +210,12 @@ async fn variables_reach_the_next_call_and_secrets_stay_secret() {
         ["var GREETING=Hello there"]
     );
     assert_eq!(
-        call(&server, &sid, &[("Var", "API_KEY"), ("Log", &format!("key is {SECRET}"))]).await,
+        call(
+            &server,
+            &sid,
+            &[("Var", "API_KEY"), ("Log", &format!("key is {SECRET}"))]
+        )
+        .await,
         [format!("var API_KEY={SECRET}")]
     );
 
@@ -197,7 +224,10 @@ async fn variables_reach_the_next_call_and_secrets_stay_secret() {
     let item = format!("/Functions/{sid}/Variables/{plain_sid}.json");
     let updated = api.post(&item, &[("Value", "Welcome")]).await.json(200);
     assert_eq!(updated["value"], "Welcome");
-    assert_eq!(call(&server, &sid, &[("Var", "GREETING")]).await, ["var GREETING=Welcome"]);
+    assert_eq!(
+        call(&server, &sid, &[("Var", "GREETING")]).await,
+        ["var GREETING=Welcome"]
+    );
     let secret_item = format!(
         "/Functions/{sid}/Variables/{}.json",
         secret["sid"].as_str().unwrap()
@@ -207,14 +237,34 @@ async fn variables_reach_the_next_call_and_secrets_stay_secret() {
 
     // The store's rules, with the limit named.
     let long_key = "K".repeat(129);
-    let refused = api.post(&variables, &[("Key", &long_key), ("Value", "v")]).await;
+    let refused = api
+        .post(&variables, &[("Key", &long_key), ("Value", "v")])
+        .await;
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert!(refused.api_error(400, 20001)["message"].as_str().unwrap().contains("128"), "{}", refused.body);
+    assert!(
+        refused.api_error(400, 20001)["message"]
+            .as_str()
+            .unwrap()
+            .contains("128"),
+        "{}",
+        refused.body
+    );
     let long_value = "v".repeat(451);
-    let refused = api.post(&variables, &[("Key", "BIG"), ("Value", &long_value)]).await;
+    let refused = api
+        .post(&variables, &[("Key", "BIG"), ("Value", &long_value)])
+        .await;
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert!(refused.api_error(400, 20001)["message"].as_str().unwrap().contains("450"), "{}", refused.body);
-    let taken = api.post(&variables, &[("Key", "GREETING"), ("Value", "again")]).await;
+    assert!(
+        refused.api_error(400, 20001)["message"]
+            .as_str()
+            .unwrap()
+            .contains("450"),
+        "{}",
+        refused.body
+    );
+    let taken = api
+        .post(&variables, &[("Key", "GREETING"), ("Value", "again")])
+        .await;
     assert_eq!(taken.status, 409, "{}", taken.body);
 
     // The secret is in no API answer: not the list, not the item, not the function, not the
@@ -222,7 +272,13 @@ async fn variables_reach_the_next_call_and_secrets_stay_secret() {
     let listed = api.get(&variables).await.json(200);
     assert_eq!(listed["variables"].as_array().unwrap().len(), 2);
     assert_eq!(listed["variables"][1]["value"], Value::Null);
-    let calls = wait_for_calls(&server, &account, &format!("/Functions/{sid}/Calls.json"), 4).await;
+    let calls = wait_for_calls(
+        &server,
+        &account,
+        &format!("/Functions/{sid}/Calls.json"),
+        4,
+    )
+    .await;
     for rest in [
         variables.clone(),
         secret_item.clone(),
@@ -232,7 +288,11 @@ async fn variables_reach_the_next_call_and_secrets_stay_secret() {
     ] {
         let answer = api.get(&rest).await;
         assert_eq!(answer.status, 200, "{rest}: {}", answer.body);
-        assert!(!answer.body.contains(SECRET), "{rest} shows the secret: {}", answer.body);
+        assert!(
+            !answer.body.contains(SECRET),
+            "{rest} shows the secret: {}",
+            answer.body
+        );
     }
     let with_secret = calls
         .iter()
@@ -253,7 +313,10 @@ async fn variables_reach_the_next_call_and_secrets_stay_secret() {
 
     // Deleting a variable applies to the next call.
     assert_eq!(api.delete(&item).await.status, 204);
-    assert_eq!(call(&server, &sid, &[("Var", "GREETING")]).await, ["var GREETING unset"]);
+    assert_eq!(
+        call(&server, &sid, &[("Var", "GREETING")]).await,
+        ["var GREETING unset"]
+    );
     assert_eq!(api.delete(&item).await.status, 404);
 }
 
@@ -289,20 +352,30 @@ async fn requests_reach_allowed_hosts_only() {
     let api = server.api(&account);
     let wildcard = format!("http://*:{}", upstream.addr.port());
     let changed = api
-        .post(&format!("/Functions/{sid}.json"), &[("AllowedHosts", &wildcard)])
+        .post(
+            &format!("/Functions/{sid}.json"),
+            &[("AllowedHosts", &wildcard)],
+        )
         .await
         .json(200);
     assert_eq!(changed["allowed_hosts"], json!([wildcard]));
     let before = upstream.requests.load(Ordering::SeqCst);
     let private = call(&server, &sid, &[("Fetch", &upstream.url("/hello"))]).await;
     assert!(
-        private[0].contains("private address") && private[0].contains("a wildcard entry is not enough"),
+        private[0].contains("private address")
+            && private[0].contains("a wildcard entry is not enough"),
         "{private:?}"
     );
     assert_eq!(upstream.requests.load(Ordering::SeqCst), before);
 
     // The refusals are in the call log too, as the runtime's notes.
-    let calls = wait_for_calls(&server, &account, &format!("/Functions/{sid}/Calls.json"), 4).await;
+    let calls = wait_for_calls(
+        &server,
+        &account,
+        &format!("/Functions/{sid}/Calls.json"),
+        4,
+    )
+    .await;
     let notes: Vec<&str> = calls
         .iter()
         .flat_map(|c| c["logs"].as_array().unwrap())
@@ -316,10 +389,17 @@ async fn requests_reach_allowed_hosts_only() {
 
     // Bad entries are refused with the form to use; an empty value allows none.
     let refused = api
-        .post(&format!("/Functions/{sid}.json"), &[("AllowedHosts", "ftp://files.example.com")])
+        .post(
+            &format!("/Functions/{sid}.json"),
+            &[("AllowedHosts", "ftp://files.example.com")],
+        )
         .await;
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert!(refused.body.contains("https://api.example.com"), "{}", refused.body);
+    assert!(
+        refused.body.contains("https://api.example.com"),
+        "{}",
+        refused.body
+    );
     let none = api
         .post(&format!("/Functions/{sid}.json"), &[("AllowedHosts", "")])
         .await
@@ -353,7 +433,10 @@ async fn a_slow_upstream_is_cut_at_its_timeout_while_other_calls_go_on() {
         call(&server, &sid, &[("Fetch", &upstream.url("/hello"))]).await,
         ["fetch 200 hello"]
     );
-    assert!(!slow.is_finished(), "the slow call ended before its timeout");
+    assert!(
+        !slow.is_finished(),
+        "the slow call ended before its timeout"
+    );
     let cut = slow.await.unwrap();
     assert!(
         cut[0].starts_with("fetch error") && cut[0].contains("did not answer within"),
@@ -371,10 +454,20 @@ async fn a_call_is_cut_at_its_wall_clock_limit() {
     let sid = deploy(&server, &account, "world-reach", &[upstream.allowed()]).await;
     let params = vec![("Fetch".to_owned(), upstream.url("/slow"))];
     let answer = server
-        .send("POST", &format!("/voice/functions/{sid}"), Some(FORM), encode(&params))
+        .send(
+            "POST",
+            &format!("/voice/functions/{sid}"),
+            Some(FORM),
+            encode(&params),
+        )
         .await;
     assert_eq!(answer.status, 504, "{}", answer.body);
-    assert_eq!(answer.error()["code"], "function_timeout", "{}", answer.body);
+    assert_eq!(
+        answer.error()["code"],
+        "function_timeout",
+        "{}",
+        answer.body
+    );
     assert!(
         answer.body.contains("1000 ms wall-clock limit"),
         "{}",
@@ -408,7 +501,11 @@ async fn concurrent_increments_of_one_key_all_count() {
         seen.push(n);
     }
     seen.sort_unstable();
-    assert_eq!(seen, (1..=100).collect::<Vec<i64>>(), "each call saw its own count");
+    assert_eq!(
+        seen,
+        (1..=100).collect::<Vec<i64>>(),
+        "each call saw its own count"
+    );
 
     // The operator reads the bucket through the API: 100, as 8 bytes little-endian.
     let api = server.api(&account);
@@ -433,8 +530,14 @@ async fn an_operator_reads_and_seeds_state() {
                 .await
         }
     };
-    assert_eq!(put("/KeyValue/routing/next%20agent", "bob").await.status, 204);
-    assert_eq!(put("/KeyValue/routing/block", "+15550100").await.status, 204);
+    assert_eq!(
+        put("/KeyValue/routing/next%20agent", "bob").await.status,
+        204
+    );
+    assert_eq!(
+        put("/KeyValue/routing/block", "+15550100").await.status,
+        204
+    );
     let value = api.get("/KeyValue/routing/next%20agent").await;
     assert_eq!((value.status.as_u16(), value.body.as_str()), (200, "bob"));
     let keys = api.get("/KeyValue/routing.json").await.json(200);
@@ -456,7 +559,10 @@ async fn an_operator_reads_and_seeds_state() {
         )
         .await;
     assert_eq!(seeded.status, 204);
-    assert_eq!(call(&server, &sid, &[("Count", "seeded")]).await, ["count 42"]);
+    assert_eq!(
+        call(&server, &sid, &[("Count", "seeded")]).await,
+        ["count 42"]
+    );
     // A value that is not a counter fails the increment with a clear message in the guest.
     assert_eq!(put("/KeyValue/counts/name", "bob").await.status, 204);
     let said = call(&server, &sid, &[("Count", "name")]).await;
@@ -482,14 +588,25 @@ async fn a_standard_wasip2_component_answers_and_its_stdout_is_logged() {
         ("To".to_owned(), "+14155550111".to_owned()),
     ];
     let answer = server
-        .send("POST", &format!("/voice/functions/{sid}"), Some(FORM), encode(&params))
+        .send(
+            "POST",
+            &format!("/voice/functions/{sid}"),
+            Some(FORM),
+            encode(&params),
+        )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         answer.twiml(),
         format!("{XML}<Response><Say>Hi from wasip2, 2 parameters, clock set</Say></Response>")
     );
-    let calls = wait_for_calls(&server, &account, &format!("/Functions/{sid}/Calls.json"), 1).await;
+    let calls = wait_for_calls(
+        &server,
+        &account,
+        &format!("/Functions/{sid}/Calls.json"),
+        1,
+    )
+    .await;
     assert_eq!(
         calls[0]["logs"],
         json!([
@@ -504,7 +621,12 @@ async fn a_wasip2_component_reaches_no_file_environment_or_socket() {
     let (server, account, _data) = world_server(|_| {}).await;
     let sid = deploy(&server, &account, "wasip2-plain", &[]).await;
     let answer = server
-        .send("POST", &format!("/voice/functions/{sid}"), Some(FORM), "Probe=1")
+        .send(
+            "POST",
+            &format!("/voice/functions/{sid}"),
+            Some(FORM),
+            "Probe=1",
+        )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
@@ -519,7 +641,12 @@ async fn a_component_of_the_first_world_keeps_answering() {
     let sid = deploy(&server, &account, "legacy-v0-1", &[]).await;
     let params = vec![("To".to_owned(), "(415) 555-0100".to_owned())];
     let answer = server
-        .send("POST", &format!("/voice/functions/{sid}"), Some(FORM), encode(&params))
+        .send(
+            "POST",
+            &format!("/voice/functions/{sid}"),
+            Some(FORM),
+            encode(&params),
+        )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
@@ -538,27 +665,45 @@ async fn the_crm_example_routes_round_robin_with_its_secret() {
     for (key, value, secret) in [
         ("CRM_URL", crm.url(""), "false"),
         ("CRM_API_KEY", SECRET.to_owned(), "true"),
-        ("FALLBACK_SIP", "sip:reception@pbx.example.com".to_owned(), "false"),
+        (
+            "FALLBACK_SIP",
+            "sip:reception@pbx.example.com".to_owned(),
+            "false",
+        ),
     ] {
-        api.post(&variables, &[("Key", key), ("Value", &value), ("Secret", secret)])
-            .await
-            .json(201);
+        api.post(
+            &variables,
+            &[("Key", key), ("Value", &value), ("Secret", secret)],
+        )
+        .await
+        .json(201);
     }
     let dial = |caller: &'static str| {
         let (server, sid) = (&server, sid.clone());
         async move {
             let params = vec![("From".to_owned(), caller.to_owned())];
             let answer = server
-                .send("POST", &format!("/voice/functions/{sid}"), Some(FORM), encode(&params))
+                .send(
+                    "POST",
+                    &format!("/voice/functions/{sid}"),
+                    Some(FORM),
+                    encode(&params),
+                )
                 .await;
             assert_eq!(answer.status, 200, "{}", answer.body);
             answer.twiml().to_owned()
         }
     };
     let agent = |uri: &str| format!("{XML}<Response><Dial><Sip>{uri}</Sip></Dial></Response>");
-    assert_eq!(dial("+14155550100").await, agent("sip:alice@pbx.example.com"));
+    assert_eq!(
+        dial("+14155550100").await,
+        agent("sip:alice@pbx.example.com")
+    );
     assert_eq!(dial("+14155550100").await, agent("sip:bob@pbx.example.com"));
-    assert_eq!(dial("+14155550100").await, agent("sip:alice@pbx.example.com"));
+    assert_eq!(
+        dial("+14155550100").await,
+        agent("sip:alice@pbx.example.com")
+    );
     assert_eq!(
         dial("+14155550199").await,
         format!(
@@ -606,5 +751,8 @@ async fn folder_functions_read_their_env_file_and_the_servers_allowed_hosts() {
     assert_eq!(said[0], "var PBX_HOST=pbx.example.com");
     assert_eq!(said[1], "fetch 200 hello");
     // Folder functions belong to no account, so they have no key-value state.
-    assert!(said[2].starts_with("count error "), "{said:?}");
+    assert!(
+        said[2].starts_with("count error ") && said[2].contains("deploy it to an account"),
+        "{said:?}"
+    );
 }

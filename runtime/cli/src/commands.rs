@@ -246,7 +246,11 @@ struct ServeArgs {
     /// A host the folder's functions may send requests to, in Spin's form
     /// (https://api.example.com, https://*.example.com:8443, http://127.0.0.1:8081); repeat it
     /// for more. Loopback and private addresses are reached only when listed.
-    #[arg(long = "allow-host", env = "TWIML_EDGE_ALLOW_HOSTS", value_delimiter = ',')]
+    #[arg(
+        long = "allow-host",
+        env = "TWIML_EDGE_ALLOW_HOSTS",
+        value_delimiter = ','
+    )]
     allow_hosts: Vec<String>,
 }
 

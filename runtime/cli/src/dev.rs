@@ -296,11 +296,7 @@ impl RequestLines {
 }
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RequestLines {
-    fn on_event(
-        &self,
-        event: &tracing::Event<'_>,
-        _: tracing_subscriber::layer::Context<'_, S>,
-    ) {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
         let mut fields = Fields::default();
         event.record(&mut fields);
         let line = if event.metadata().target() == "guest" {

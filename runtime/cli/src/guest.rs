@@ -250,7 +250,10 @@ pub(crate) async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
         "deployed function {name} ({sid}) version {}",
         function["version"]["sid"].as_str().unwrap_or_default()
     );
-    if let Some(hosts) = function["allowed_hosts"].as_array().filter(|h| !h.is_empty()) {
+    if let Some(hosts) = function["allowed_hosts"]
+        .as_array()
+        .filter(|h| !h.is_empty())
+    {
         let hosts: Vec<&str> = hosts.iter().filter_map(Value::as_str).collect();
         println!("allowed hosts: {}", hosts.join(" "));
     }

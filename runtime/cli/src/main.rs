@@ -14,7 +14,9 @@ use std::io::IsTerminal as _;
 
 use clap::Parser;
 use commands::{Cli, LogKind};
-use tracing_subscriber::{EnvFilter, Layer as _, layer::SubscriberExt as _, util::SubscriberInitExt as _};
+use tracing_subscriber::{
+    EnvFilter, Layer as _, layer::SubscriberExt as _, util::SubscriberInitExt as _,
+};
 
 /// The log level unless `TWIML_EDGE_LOG` says otherwise: the server's start-up lines, warnings
 /// and errors, and guests' own lines only from warn (they are in the call log, and `dev` prints

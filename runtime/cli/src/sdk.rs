@@ -35,7 +35,11 @@ fn folder_name() -> String {
 }
 
 fn cache_dir() -> anyhow::Result<PathBuf> {
-    let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let from_env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(dir) = from_env(CACHE_ENV) {
         return Ok(dir);
     }
@@ -89,7 +93,10 @@ mod tests {
             "wit/twiml-edge.wit",
             "wit/deps/http/http.wit",
         ] {
-            assert!(names.contains(&needed), "{needed} is not bundled: {names:?}");
+            assert!(
+                names.contains(&needed),
+                "{needed} is not bundled: {names:?}"
+            );
         }
         let manifest = |path| {
             let (_, bytes) = SDK_FILES.iter().find(|(p, _)| *p == path).unwrap();
@@ -97,7 +104,10 @@ mod tests {
         };
         let sdk = manifest("guest-sdk/Cargo.toml");
         assert!(!sdk.contains("workspace"), "{sdk}");
-        assert!(sdk.contains("twiml-edge-twiml = { path = \"../twiml\" }"), "{sdk}");
+        assert!(
+            sdk.contains("twiml-edge-twiml = { path = \"../twiml\" }"),
+            "{sdk}"
+        );
         assert!(sdk.contains("optional = true"), "{sdk}");
         assert!(!manifest("twiml/Cargo.toml").contains("workspace"));
     }

@@ -2,11 +2,7 @@
 //! in the slow lane on a fiber when it runs long; a function that does I/O runs in the slow lane
 //! from its first instruction, bounded in wall-clock time too.
 
-use std::{
-    fmt,
-    sync::atomic::Ordering,
-    time::Duration,
-};
+use std::{fmt, sync::atomic::Ordering, time::Duration};
 
 use twiml_edge_sdk::webhook::Webhook;
 use wasmtime::{PoolConcurrencyLimitError, Store, Trap, UpdateDeadline};

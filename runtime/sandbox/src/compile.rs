@@ -237,7 +237,9 @@ impl Sandbox {
                     .unwrap_or_else(|_| Err(anyhow::anyhow!("trying it panicked")))
             })
         } else {
-            instance_pre.instantiate(&mut store).map_err(anyhow::Error::from)
+            instance_pre
+                .instantiate(&mut store)
+                .map_err(anyhow::Error::from)
         }
         .context("it fails to start")?;
         let typed = match &function.entry {

@@ -2,7 +2,9 @@
 //! variables, outbound HTTP through the embedder's policy, and its account's key-value state.
 //! The sandbox knows none of the policies: it asks these traits and tells the guest the answer.
 
-use std::{borrow::Cow, collections::HashMap, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
+use std::{
+    borrow::Cow, collections::HashMap, fmt, future::Future, pin::Pin, sync::Arc, time::Duration,
+};
 
 use bytes::Bytes;
 
@@ -69,7 +71,7 @@ impl Variables {
             }
             values.insert(key, value);
         }
-        secrets.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        secrets.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
         Self { values, secrets }
     }
 
@@ -178,7 +180,10 @@ pub trait Outbound: Send + Sync + fmt::Debug {
 /// One call's outbound requests.
 pub trait OutboundSession: Send + Sync {
     /// Sends `request`: checked and counted now, answered by the future.
-    fn send(&self, request: OutboundRequest) -> BoxFuture<Result<OutboundResponse, OutboundFailure>>;
+    fn send(
+        &self,
+        request: OutboundRequest,
+    ) -> BoxFuture<Result<OutboundResponse, OutboundFailure>>;
 }
 
 /// Why a key-value operation failed; the guest gets it as `wasi:keyvalue`'s error.
@@ -198,6 +203,8 @@ pub enum StateError {
 
 /// A page of keys and where the next one starts.
 pub type KeyPage = (Vec<String>, Option<String>);
+/// Keys with their values (`None`: absent), in the order asked.
+pub type KeyValues = Vec<(String, Option<Vec<u8>>)>;
 
 /// The key-value state of one account: buckets of keys, kept across calls.
 pub trait KeyValue: Send + Sync + fmt::Debug {
@@ -206,7 +213,8 @@ pub trait KeyValue: Send + Sync + fmt::Debug {
     /// The value of `key`.
     fn get(&self, bucket: String, key: String) -> BoxFuture<Result<Option<Vec<u8>>, StateError>>;
     /// Sets `key` to `value`.
-    fn set(&self, bucket: String, key: String, value: Vec<u8>) -> BoxFuture<Result<(), StateError>>;
+    fn set(&self, bucket: String, key: String, value: Vec<u8>)
+    -> BoxFuture<Result<(), StateError>>;
     /// Removes `key`; absent is fine.
     fn delete(&self, bucket: String, key: String) -> BoxFuture<Result<(), StateError>>;
     /// Whether `key` has a value.
@@ -218,8 +226,12 @@ pub trait KeyValue: Send + Sync + fmt::Debug {
         cursor: Option<String>,
     ) -> BoxFuture<Result<KeyPage, StateError>>;
     /// Adds `delta` to the counter at `key` (0 when absent) and returns the new value.
-    fn increment(&self, bucket: String, key: String, delta: i64)
-    -> BoxFuture<Result<i64, StateError>>;
+    fn increment(
+        &self,
+        bucket: String,
+        key: String,
+        delta: i64,
+    ) -> BoxFuture<Result<i64, StateError>>;
     /// Sets `key` to `new` if its value is still `expected` (`None`: absent); whether it did.
     fn compare_and_swap(
         &self,
@@ -233,7 +245,7 @@ pub trait KeyValue: Send + Sync + fmt::Debug {
         &self,
         bucket: String,
         keys: Vec<String>,
-    ) -> BoxFuture<Result<Vec<(String, Option<Vec<u8>>)>, StateError>>;
+    ) -> BoxFuture<Result<KeyValues, StateError>>;
     /// Sets every pair, all or none.
     fn set_many(
         &self,

@@ -76,7 +76,12 @@ pub(crate) struct CallState {
 }
 
 impl CallState {
-    pub(crate) fn new(function: std::sync::Arc<str>, context: CallContext, memory_limit: usize, max_ticks: u64) -> Self {
+    pub(crate) fn new(
+        function: std::sync::Arc<str>,
+        context: CallContext,
+        memory_limit: usize,
+        max_ticks: u64,
+    ) -> Self {
         Self {
             function,
             context,
@@ -336,4 +341,3 @@ mod tests {
         assert!(state.logged_bytes <= MAX_CALL_LOG_BYTES);
     }
 }
-

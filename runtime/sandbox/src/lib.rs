@@ -48,8 +48,8 @@ pub const WORLD_VERSION: &str = "0.2.0";
 pub use call::{CallOutcome, Failure};
 pub use compile::{CodeCache, CompileError, CompiledFunction, componentize};
 pub use context::{
-    BoxFuture, CallContext, KeyPage, KeyValue, MIN_REDACTED_BYTES, Outbound, OutboundFailure,
-    OutboundRequest, OutboundResponse, OutboundSession, StateError, Variables,
+    BoxFuture, CallContext, KeyPage, KeyValue, KeyValues, MIN_REDACTED_BYTES, Outbound,
+    OutboundFailure, OutboundRequest, OutboundResponse, OutboundSession, StateError, Variables,
 };
 pub use engine::{Allocator, Limits, MAX_CORE_INSTANCES, Sandbox};
 pub use host::{

@@ -3,14 +3,20 @@
 
 /// An open bucket, behind the guest's `bucket` handle.
 #[derive(Debug)]
-#[expect(unreachable_pub, reason = "bindgen! re-exports the types behind resources")]
+#[expect(
+    unreachable_pub,
+    reason = "bindgen! re-exports the types behind resources"
+)]
 pub struct Bucket {
     pub(crate) name: String,
 }
 
 /// A compare-and-swap under way: the value it read.
 #[derive(Debug)]
-#[expect(unreachable_pub, reason = "bindgen! re-exports the types behind resources")]
+#[expect(
+    unreachable_pub,
+    reason = "bindgen! re-exports the types behind resources"
+)]
 pub struct Cas {
     pub(crate) bucket: String,
     pub(crate) key: String,

@@ -24,14 +24,18 @@ impl CallState {
     fn target(
         &mut self,
         bucket: &Resource<Bucket>,
-    ) -> wasmtime::Result<Result<(std::sync::Arc<dyn KeyValue>, String), store::Error>> {
+    ) -> Answer<(std::sync::Arc<dyn KeyValue>, String)> {
         let name = self.table.get(bucket)?.name.clone();
         Ok(self.count_operation().map(|kv| (kv, name)))
     }
 
     fn count_operation(&mut self) -> Result<std::sync::Arc<dyn KeyValue>, store::Error> {
         let Some(kv) = self.context.state.clone() else {
-            return Err(store::Error::AccessDenied);
+            return Err(store::Error::Other(
+                "key-value state belongs to an account, and this function has none (the \
+                 operator's folder functions): deploy it to an account to keep state"
+                    .into(),
+            ));
         };
         self.state_operations += 1;
         if self.state_operations > MAX_STATE_OPERATIONS {

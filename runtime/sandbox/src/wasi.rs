@@ -80,7 +80,12 @@ impl WasiState {
             .into_iter()
             .map(|l| ("stdout", l))
             .collect();
-        lines.extend(self.stderr.take_lines(all).into_iter().map(|l| ("stderr", l)));
+        lines.extend(
+            self.stderr
+                .take_lines(all)
+                .into_iter()
+                .map(|l| ("stderr", l)),
+        );
         lines
     }
 
@@ -126,10 +131,14 @@ impl WasiHttpHooks for HttpHooks {
             .clone();
         // The guest's own bound, if it set one; the embedder clamps it to its limit.
         let timeout = options.and_then(|o| {
-            [o.connect_timeout, o.first_byte_timeout, o.between_bytes_timeout]
-                .into_iter()
-                .flatten()
-                .max()
+            [
+                o.connect_timeout,
+                o.first_byte_timeout,
+                o.between_bytes_timeout,
+            ]
+            .into_iter()
+            .flatten()
+            .max()
         });
         Box::new(async move {
             let (parts, body) = request.into_parts();
@@ -321,6 +330,10 @@ mod tests {
         assert_eq!(rest.len(), 1);
         assert_eq!(rest[0].len(), MAX_CALL_LOG_BYTES - 12);
         pipe.push(&[0xff, b'\n']);
-        assert_eq!(pipe.take_lines(false), Vec::<String>::new(), "nothing more is kept");
+        assert_eq!(
+            pipe.take_lines(false),
+            Vec::<String>::new(),
+            "nothing more is kept"
+        );
     }
 }

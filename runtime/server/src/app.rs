@@ -93,9 +93,8 @@ impl App {
         let sandbox = Arc::new(sandbox);
         twiml_edge_outbound::AllowList::parse(&config.allowed_hosts)
             .map_err(|e| Error::Config(format!("allowed hosts: {e}")))?;
-        let client = twiml_edge_outbound::Client::new().map_err(|e| {
-            Error::Config(format!("cannot start the outbound HTTP client: {e}"))
-        })?;
+        let client = twiml_edge_outbound::Client::new()
+            .map_err(|e| Error::Config(format!("cannot start the outbound HTTP client: {e}")))?;
         let outbound = OutboundPolicy {
             client: Arc::new(client),
             limits: config.outbound,
@@ -204,7 +203,10 @@ impl App {
                 span.in_scope(|| log_error(&err));
                 err.into_response()
             });
-        let (status, elapsed_us) = (response.status().as_u16(), started.elapsed().as_micros() as u64);
+        let (status, elapsed_us) = (
+            response.status().as_u16(),
+            started.elapsed().as_micros() as u64,
+        );
         span.record("status", status);
         span.record("elapsed_us", elapsed_us);
         // One line per request only when asked for (TWIML_EDGE_LOG=debug): at the default level

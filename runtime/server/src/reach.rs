@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use twiml_edge_outbound::{AllowList, Client, OutboundError, Session};
 use twiml_edge_sandbox::{
-    BoxFuture, CallContext, KeyPage, KeyValue, Outbound, OutboundFailure, OutboundRequest,
-    OutboundResponse, OutboundSession, Services, StateError, Variables,
+    BoxFuture, CallContext, KeyPage, KeyValue, KeyValues, Outbound, OutboundFailure,
+    OutboundRequest, OutboundResponse, OutboundSession, Services, StateError, Variables,
 };
 use twiml_edge_store::{Store, StoreError, Variable};
 
@@ -192,7 +192,12 @@ impl KeyValue for AccountState {
         self.run(move |store, account| store.kv_get(account, &bucket, &key))
     }
 
-    fn set(&self, bucket: String, key: String, value: Vec<u8>) -> BoxFuture<Result<(), StateError>> {
+    fn set(
+        &self,
+        bucket: String,
+        key: String,
+        value: Vec<u8>,
+    ) -> BoxFuture<Result<(), StateError>> {
         self.run(move |store, account| store.kv_set(account, &bucket, &key, &value))
     }
 
@@ -243,7 +248,7 @@ impl KeyValue for AccountState {
         &self,
         bucket: String,
         keys: Vec<String>,
-    ) -> BoxFuture<Result<Vec<(String, Option<Vec<u8>>)>, StateError>> {
+    ) -> BoxFuture<Result<KeyValues, StateError>> {
         self.run(move |store, account| store.kv_get_many(account, &bucket, &keys))
     }
 

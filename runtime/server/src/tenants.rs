@@ -325,10 +325,7 @@ impl Tenants {
             write(&self.reach).remove(sid);
             return Ok(());
         };
-        let variables = self
-            .store
-            .variables(account_sid, sid)?
-            .unwrap_or_default();
+        let variables = self.store.variables(account_sid, sid)?.unwrap_or_default();
         let built = FunctionReach::new(&variables, &function.allowed_hosts, &self.outbound);
         write(&self.reach).insert(sid.to_owned(), Arc::new(built));
         Ok(())

@@ -369,9 +369,7 @@ impl Voice {
                     run.function_sid = Some(sid.clone());
                     return run;
                 };
-                let context = self
-                    .tenants
-                    .call_context(account_sid, sid, &self.services);
+                let context = self.tenants.call_context(account_sid, sid, &self.services);
                 let call = self
                     .tenants
                     .sandbox()

@@ -68,7 +68,9 @@ pub(super) async fn bucket(call: &Call<'_>, method: &Method, bucket: &str) -> Ap
                 .kv_keys(&account, &name, after.as_deref(), limit)
         })
         .await??;
-    let next = (keys.len() == limit).then(|| keys.last().cloned()).flatten();
+    let next = (keys.len() == limit)
+        .then(|| keys.last().cloned())
+        .flatten();
     Ok(json_response(
         StatusCode::OK,
         &json!({ "bucket": bucket, "keys": keys, "next_after": next }),
@@ -115,9 +117,7 @@ fn percent_decode(segment: &str) -> ApiResult<String> {
         .decode_utf8()
         .map(|key| key.into_owned())
         .map_err(|_| {
-            ApiError::bad_request(format!(
-                "key {segment:?} is not UTF-8 once percent-decoded"
-            ))
+            ApiError::bad_request(format!("key {segment:?} is not UTF-8 once percent-decoded"))
         })
 }
 

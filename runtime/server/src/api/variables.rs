@@ -72,7 +72,10 @@ pub(super) async fn item(
                 .blocking(move |tenants| tenants.store().variable(&account, &function_sid, &sid))
                 .await??
                 .ok_or_else(not_found)?;
-            Ok(json_response(StatusCode::OK, &variable_json(call, &variable)))
+            Ok(json_response(
+                StatusCode::OK,
+                &variable_json(call, &variable),
+            ))
         }
         Method::POST => {
             let form = call.form();
@@ -94,7 +97,10 @@ pub(super) async fn item(
                 })
                 .await??
                 .ok_or_else(not_found)?;
-            Ok(json_response(StatusCode::OK, &variable_json(call, &variable)))
+            Ok(json_response(
+                StatusCode::OK,
+                &variable_json(call, &variable),
+            ))
         }
         Method::DELETE => {
             let deleted = call
