@@ -20,7 +20,9 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::common::{FORM, TestAccount, TestServer, encode, guest, guests_dir, wait_for_calls};
+use crate::common::{
+    Answer, FORM, TestAccount, TestServer, encode, guest, guests_dir, wait_for_calls,
+};
 use twiml_edge_server::Config;
 
 const SECRET: &str = "sk_live_5ecr3t-Value";
@@ -151,20 +153,21 @@ fn encode_value(value: &str) -> String {
 
 /// Calls function `sid` with `params` and returns the text of each `<Say>` it answered.
 async fn call(server: &TestServer, sid: &str, params: &[(&str, &str)]) -> Vec<String> {
+    let answer = post(server, sid, params).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    says(answer.twiml())
+}
+
+/// Posts `params` to function `sid` as the SIP engine does.
+async fn post(server: &TestServer, sid: &str, params: &[(&str, &str)]) -> Answer {
     let params: Vec<(String, String)> = params
         .iter()
         .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
         .collect();
-    let answer = server
-        .send(
-            "POST",
-            &format!("/voice/functions/{sid}"),
-            Some(FORM),
-            encode(&params),
-        )
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    says(answer.twiml())
+    let path = format!("/voice/functions/{sid}");
+    server
+        .send("POST", &path, Some(FORM), encode(&params))
+        .await
 }
 
 fn says(twiml: &str) -> Vec<String> {
@@ -452,15 +455,7 @@ async fn a_call_is_cut_at_its_wall_clock_limit() {
     })
     .await;
     let sid = deploy(&server, &account, "world-reach", &[upstream.allowed()]).await;
-    let params = vec![("Fetch".to_owned(), upstream.url("/slow"))];
-    let answer = server
-        .send(
-            "POST",
-            &format!("/voice/functions/{sid}"),
-            Some(FORM),
-            encode(&params),
-        )
-        .await;
+    let answer = post(&server, &sid, &[("Fetch", &upstream.url("/slow"))]).await;
     assert_eq!(answer.status, 504, "{}", answer.body);
     assert_eq!(
         answer.error()["code"],
@@ -583,18 +578,12 @@ async fn a_standard_wasip2_component_answers_and_its_stdout_is_logged() {
     )
     .await
     .json(201);
-    let params = vec![
-        ("From".to_owned(), "+14155550100".to_owned()),
-        ("To".to_owned(), "+14155550111".to_owned()),
-    ];
-    let answer = server
-        .send(
-            "POST",
-            &format!("/voice/functions/{sid}"),
-            Some(FORM),
-            encode(&params),
-        )
-        .await;
+    let answer = post(
+        &server,
+        &sid,
+        &[("From", "+14155550100"), ("To", "+14155550111")],
+    )
+    .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         answer.twiml(),
@@ -620,14 +609,7 @@ async fn a_standard_wasip2_component_answers_and_its_stdout_is_logged() {
 async fn a_wasip2_component_reaches_no_file_environment_or_socket() {
     let (server, account, _data) = world_server(|_| {}).await;
     let sid = deploy(&server, &account, "wasip2-plain", &[]).await;
-    let answer = server
-        .send(
-            "POST",
-            &format!("/voice/functions/{sid}"),
-            Some(FORM),
-            "Probe=1",
-        )
-        .await;
+    let answer = post(&server, &sid, &[("Probe", "1")]).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         says(answer.twiml()),
@@ -639,15 +621,7 @@ async fn a_wasip2_component_reaches_no_file_environment_or_socket() {
 async fn a_component_of_the_first_world_keeps_answering() {
     let (server, account, _data) = world_server(|_| {}).await;
     let sid = deploy(&server, &account, "legacy-v0-1", &[]).await;
-    let params = vec![("To".to_owned(), "(415) 555-0100".to_owned())];
-    let answer = server
-        .send(
-            "POST",
-            &format!("/voice/functions/{sid}"),
-            Some(FORM),
-            encode(&params),
-        )
-        .await;
+    let answer = post(&server, &sid, &[("To", "(415) 555-0100")]).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         answer.twiml(),
@@ -681,15 +655,7 @@ async fn the_crm_example_routes_round_robin_with_its_secret() {
     let dial = |caller: &'static str| {
         let (server, sid) = (&server, sid.clone());
         async move {
-            let params = vec![("From".to_owned(), caller.to_owned())];
-            let answer = server
-                .send(
-                    "POST",
-                    &format!("/voice/functions/{sid}"),
-                    Some(FORM),
-                    encode(&params),
-                )
-                .await;
+            let answer = post(&server, &sid, &[("From", caller)]).await;
             assert_eq!(answer.status, 200, "{}", answer.body);
             answer.twiml().to_owned()
         }
