@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 cargo build -q -p twiml-edge --bin twiml-edge
-bin_dir="$root/${CARGO_TARGET_DIR:-target}/debug"
+bin_dir="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug"   # CARGO_TARGET_DIR may be absolute
 
 work=$(mktemp -d)
 pgid=""

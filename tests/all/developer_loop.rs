@@ -107,11 +107,48 @@ async fn new_build_deploy_call_logs_then_dev_reloads_an_edit() {
         "a project from `new` speaks the runtime's world:\n{progress}"
     );
 
-    let deployed = run(&["deploy", crate_dir.to_str().unwrap()]).await;
+    let deployed = run(&[
+        "deploy",
+        crate_dir.to_str().unwrap(),
+        "--var",
+        "PBX=pbx.example.com",
+        "--secret",
+        "API_KEY=sk_live_walk",
+        "--allow-host",
+        "https://api.example.com",
+    ])
+    .await;
     let deployed = stdout(&deployed);
     assert!(
         deployed.starts_with("deployed function my-dial (ZH"),
         "{deployed}"
+    );
+    for said in [
+        "allowed hosts: https://api.example.com",
+        "set variable PBX",
+        "set secret API_KEY",
+    ] {
+        assert!(deployed.contains(said), "{deployed}");
+    }
+    assert!(!deployed.contains("sk_live_walk"), "{deployed}");
+    let sid = deployed.split(['(', ')']).nth(1).unwrap();
+    let variables = server
+        .api(account)
+        .get(&format!("/Functions/{sid}/Variables.json"))
+        .await
+        .json(200);
+    let kept: Vec<(&str, &Value, bool)> = variables["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["key"].as_str().unwrap(), &v["value"], v["secret"] == true))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("PBX", &Value::from("pbx.example.com"), false),
+            ("API_KEY", &Value::Null, true)
+        ]
     );
     let webhook = deployed
         .lines()
