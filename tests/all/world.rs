@@ -513,6 +513,45 @@ async fn concurrent_increments_of_one_key_all_count() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_accounts_state_and_variables_are_not_anothers() {
+    let (server, accounts, _data) = TestServer::with_accounts(&[false, false], |c| c).await;
+    let (alice, mallory) = (&accounts[0], &accounts[1]);
+    let theirs = deploy(&server, alice, "world-reach", &[]).await;
+    let ours = deploy(&server, mallory, "world-reach", &[]).await;
+    server
+        .api(alice)
+        .post(
+            &format!("/Functions/{theirs}/Variables.json"),
+            &[("Key", "API_KEY"), ("Value", SECRET), ("Secret", "true")],
+        )
+        .await
+        .json(201);
+    for _ in 0..3 {
+        call(&server, &theirs, &[("Count", "hits")]).await;
+    }
+    // The same bucket and key name in another account is another counter, and the other
+    // account's variable is not there.
+    assert_eq!(
+        call(&server, &ours, &[("Count", "hits"), ("Var", "API_KEY")]).await,
+        ["var API_KEY unset", "count 1"]
+    );
+    // Nor can its credentials read the other account's state or variables.
+    let api = server.api(mallory);
+    let path = format!("/2010-04-01/Accounts/{}/KeyValue/counts/hits", alice.sid);
+    let auth = mallory.basic();
+    let refused = server
+        .request("GET", &path, &[("authorization", &auth)], "")
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let missing = api
+        .get(&format!("/Functions/{theirs}/Variables.json"))
+        .await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    let own = api.get("/KeyValue/counts/hits").await;
+    assert_eq!(own.bytes.as_ref(), 1i64.to_le_bytes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_reads_and_seeds_state() {
     let (server, account, _data) = world_server(|_| {}).await;
     let api = server.api(&account);

@@ -24,6 +24,8 @@ use crate::{
 
 /// The handler export of the package version this runtime still runs besides the current one.
 const LEGACY_HANDLER: &str = "twiml:edge/handler@0.1.0";
+/// The least wall time an upload's probe instance gets to start.
+const PROBE_MIN_TIME: Duration = Duration::from_secs(1);
 
 /// Imports that do no I/O: a function importing only these runs on the request's thread first
 /// and may be run again, since a run changes nothing outside its instance.
@@ -214,7 +216,10 @@ impl Sandbox {
             return Err(anyhow::Error::new(ProbeBusy));
         };
         let mut store = self.store(function, CallContext::new(Arc::new(NoServices)));
-        store.set_epoch_deadline(ticks(self.limits.cpu_time));
+        // The epoch counts wall time: on a busy machine instantiating (an I/O component on a
+        // thread and runtime of its own) took past the 100 ms of a call and a good upload was
+        // refused as "interrupt". The deadline only has to stop a start function that loops.
+        store.set_epoch_deadline(ticks(self.limits.cpu_time.max(PROBE_MIN_TIME)));
         store.epoch_deadline_trap();
         let instance_pre = match &function.entry {
             Entry::Current(pre) => pre.instance_pre().clone(),
