@@ -24,6 +24,13 @@ cd fuzz
 targets=$(cargo +nightly fuzz list)
 cargo +nightly fuzz build -O $targets >/dev/null 2>&1 || cargo +nightly fuzz build -O
 for target in $targets; do
+  # A crash input kept from an earlier run is a crash not yet fixed: say so, not "found".
+  if [ -n "$(ls artifacts/"$target" 2>/dev/null)" ]; then
+    say "fuzz/artifacts/$target holds a crash input from an earlier run: reproduce it with"
+    say "  (cd fuzz && cargo +nightly fuzz run $target artifacts/$target/FILE), fix it, add it to"
+    say "  fuzz/corpus/$target as a seed and delete it"
+    exit 1
+  fi
   work="../target/fuzz-corpus/$target"
   mkdir -p "$work"
   cp -n corpus/"$target"/* "$work"/ 2>/dev/null || true
