@@ -16,6 +16,9 @@
 //!
 //! Build it for `wasm32-unknown-unknown` as a `cdylib`; twiml-edge accepts the module as it is
 //! or as a component.
+//!
+//! Beyond its webhook, a function reads its variables and secrets with [`config`], calls the
+//! hosts its owner allowed with [`http`], and keeps its account's state with [`state`].
 #![deny(missing_docs)]
 
 #[cfg(feature = "guest")]
