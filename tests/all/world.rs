@@ -694,7 +694,7 @@ async fn the_crm_example_routes_round_robin_with_its_secret() {
     let dial = |caller: &'static str| {
         let (server, sid) = (&server, sid.clone());
         async move {
-            let answer = post(&server, &sid, &[("From", caller)]).await;
+            let answer = post(server, &sid, &[("From", caller)]).await;
             assert_eq!(answer.status, 200, "{}", answer.body);
             answer.twiml().to_owned()
         }
