@@ -239,32 +239,22 @@ async fn variables_reach_the_next_call_and_secrets_stay_secret() {
     assert_eq!(refused.status, 409, "{}", refused.body);
 
     // The store's rules, with the limit named.
-    let long_key = "K".repeat(129);
-    let refused = api
-        .post(&variables, &[("Key", &long_key), ("Value", "v")])
-        .await;
-    assert_eq!(refused.status, 400, "{}", refused.body);
-    assert!(
-        refused.api_error(400, 20001)["message"]
-            .as_str()
-            .unwrap()
-            .contains("128"),
-        "{}",
-        refused.body
-    );
-    let long_value = "v".repeat(451);
-    let refused = api
-        .post(&variables, &[("Key", "BIG"), ("Value", &long_value)])
-        .await;
-    assert_eq!(refused.status, 400, "{}", refused.body);
-    assert!(
-        refused.api_error(400, 20001)["message"]
-            .as_str()
-            .unwrap()
-            .contains("450"),
-        "{}",
-        refused.body
-    );
+    let (long_key, long_value) = ("K".repeat(129), "v".repeat(451));
+    for (key, value, limit) in [
+        (long_key.as_str(), "v", "128"),
+        ("BIG", long_value.as_str(), "450"),
+    ] {
+        let refused = api
+            .post(&variables, &[("Key", key), ("Value", value)])
+            .await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        let message = refused.api_error(400, 20001)["message"].clone();
+        assert!(
+            message.as_str().unwrap().contains(limit),
+            "{}",
+            refused.body
+        );
+    }
     let taken = api
         .post(&variables, &[("Key", "GREETING"), ("Value", "again")])
         .await;
