@@ -200,6 +200,11 @@ impl Drop for TestServer {
 
 pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 
+/// The wall-clock limit of tests whose looping guest must end at its CPU deadline
+/// (`function_deadline`): a tick counts only while the guest runs, so on a loaded machine a
+/// few seconds of CPU take longer than the default 10 s of wall time, which would end it first.
+pub(crate) const UNHURRIED_WALL_TIME: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Posts `params` to the absolute `url` as a webhook signed with `token`.
 pub(crate) async fn signed_post_to(url: &str, token: &str, params: &[(String, String)]) -> Answer {
     let body = encode(params);

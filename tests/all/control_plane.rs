@@ -696,6 +696,7 @@ async fn a_get_fallback_and_a_busy_voice_url_fall_back_as_the_engine_would() {
         max_calls_per_account: Some(1),
         limits: twiml_edge_server::Limits {
             cpu_time: Duration::from_secs(3),
+            wall_time: crate::common::UNHURRIED_WALL_TIME,
             ..twiml_edge_server::Limits::default()
         },
         ..Config::default()

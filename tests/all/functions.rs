@@ -115,6 +115,7 @@ async fn a_looping_guest_costs_only_its_own_request(allocator: Allocator) {
     // Long enough that the loop still runs after every other request is answered.
     let (app, server) = guests_server(data.path(), |c| {
         c.limits.cpu_time = Duration::from_secs(3);
+        c.limits.wall_time = crate::common::UNHURRIED_WALL_TIME;
         c.limits.max_concurrent_calls = 2;
         c.limits.allocator = allocator;
     })
@@ -217,6 +218,7 @@ async fn calls_beyond_the_concurrency_limit_are_refused_as_busy() {
     let (app, server) = guests_server(data.path(), |c| {
         c.limits.max_concurrent_calls = 1;
         c.limits.cpu_time = Duration::from_secs(2);
+        c.limits.wall_time = crate::common::UNHURRIED_WALL_TIME;
     })
     .await;
     let body = encode(&sip_webhook());

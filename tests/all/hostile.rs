@@ -498,6 +498,7 @@ async fn one_accounts_looping_calls_cannot_take_another_accounts_slots() {
             max_concurrent_calls: 8,
             // Long enough that the loops still run while the other account is served.
             cpu_time: Duration::from_secs(3),
+            wall_time: crate::common::UNHURRIED_WALL_TIME,
             ..Limits::default()
         },
         max_calls_per_account: Some(2),
