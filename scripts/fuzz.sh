@@ -37,8 +37,11 @@ for target in $targets; do
   say "$target for ${seconds}s"
   cargo +nightly fuzz run -O "$target" "$work" -- -max_total_time="$seconds" -max_len=65536 \
     -print_final_stats=1 2>&1 | grep -E '^(stat::number_of_executed_units|stat::new_units_added|==|SUMMARY|Done)' || true
-  if [ -n "$(ls artifacts/"$target" 2>/dev/null)" ]; then
-    say "$target found a crash: fuzz/artifacts/$target"
+  found=$(ls artifacts/"$target" 2>/dev/null | head -n 1)
+  if [ -n "$found" ]; then
+    # libFuzzer names what it keeps by kind: crash-, leak-, oom-, timeout- or slow-unit- (an
+    # input that took over 10 s, a way for a hostile one to hold a request).
+    say "$target found an input that fails (${found%%-*}): fuzz/artifacts/$target/$found"
     exit 1
   fi
 done
