@@ -20,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = uri.decoded_headers();
     }
     let mut invalid = false;
-    check_uri(text.trim(), "<Sip>", &mut |rule, _| invalid |= rule == "sip-uri-invalid");
+    check_uri(text.trim(), "<Sip>", &mut |rule, _| {
+        invalid |= rule == "sip-uri-invalid"
+    });
     assert_eq!(invalid, parsed.is_err(), "{text:?}");
     // A caller's value in the user part never adds a host.
     if text.is_empty() {

@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
     let findings = check(doc, &rules);
     let syntax_ok = !findings.iter().any(|f| f.severity == Severity::Syntax);
     let tree = read(doc);
-    assert_eq!(syntax_ok, tree.is_ok(), "check and read disagree: {findings:?}");
+    assert_eq!(
+        syntax_ok,
+        tree.is_ok(),
+        "check and read disagree: {findings:?}"
+    );
     for finding in &findings {
         assert!(finding.line >= 1 && finding.line <= doc.lines().count().max(1) + 1);
     }
